@@ -1,0 +1,149 @@
+/* Internal interface between the portable core (src/) and one OS backend
+ * (src/posix or src/win). The core includes no OS header; everything that
+ * talks to the OS is an mmf__os_* function. */
+#ifndef MMF_INTERNAL_H
+#define MMF_INTERNAL_H
+
+#include "mmf.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define MMF__MAX_CAPACITY (UINT64_C(1) << 63)
+
+/* What a handle refers to. */
+enum {
+    MMF__KIND_FILE = 1,   /* regular file: persisted, growable */
+    MMF__KIND_DEVICE = 2, /* character device: no size */
+    MMF__KIND_BLOCK = 3,  /* block device: fixed size */
+    MMF__KIND_SHM = 4,    /* shared memory (shm object, memfd, section) */
+    MMF__KIND_UNSUP = 5   /* pipe, FIFO, socket, directory */
+};
+
+/* A lock for slow paths; the backend owns what `impl` points to. */
+typedef struct mmf__lock {
+    void *impl;
+} mmf__lock;
+
+struct mmf__window;
+
+struct mmf_file {
+    atomic_int refs;       /* the user's handle + one per open view */
+    mmf_handle handle;     /* our own descriptor/HANDLE */
+    uint64_t capacity;     /* exact */
+    int access;            /* as created or opened */
+    int kind;              /* MMF__KIND_* */
+    int created;           /* mmf_created() */
+    unsigned flags;        /* MMF_OPT_* given at creation */
+    char *name;            /* as passed, or NULL */
+    char *path;            /* file path as passed, or NULL */
+    atomic_int dir_synced; /* DURABLE flush synced the directory already */
+
+    /* map-level I/O: two-level table of lazily mapped windows */
+    mmf__lock win_lock;
+    size_t win_top_count;
+    _Atomic(struct mmf__window *) *_Atomic *win_top;
+    struct mmf__window *retired; /* replaced (poisoned) windows */
+};
+
+struct mmf_view {
+    mmf_view_head head; /* must stay first: read by inline accessors */
+    mmf_file *file;     /* holds a reference */
+    uint64_t offset;    /* in the map */
+    void *base;         /* start of the OS mapping (NULL if empty) */
+    size_t map_len;     /* length of the OS mapping */
+    size_t ptr_off;     /* data - base */
+    int stream_owned;   /* belongs to an mmf_stream */
+};
+
+/* ---- core helpers (src/errors.c) ---- */
+
+/* Records `os_error` as this thread's last OS error and returns `code`. */
+int mmf__fail(int code, int os_error);
+/* Returns the MMF_E* code for an errno/GetLastError value. */
+int mmf__error_from_os(int os_error);
+
+/* Validates a name (API.md rules). MMF_OK or MMF_EINVAL. */
+int mmf__check_name(const char *name);
+/* strdup that reports MMF_ENOMEM through mmf__fail. */
+int mmf__strdup(const char *s, char **out);
+
+/* ---- core functions shared between core files ---- */
+
+/* Maps [offset, offset+size) of f with `access`; size must be > 0 and in
+ * range. Takes a reference on f. */
+int mmf__view_map(mmf_file *f, uint64_t offset, uint64_t size, int access,
+                  mmf_view **out);
+/* Drops a reference on f, freeing it with the last one. */
+void mmf__file_release(mmf_file *f);
+/* Tears down the map-level I/O windows of f (src/io.c). */
+void mmf__io_teardown(mmf_file *f);
+/* Allocates the window table of f; MMF_OK or MMF_ENOMEM. */
+int mmf__io_init(mmf_file *f);
+/* Is `view_access` allowed on a map created with `map_access`? */
+int mmf__access_allows(int map_access, int view_access);
+/* Does this access write / read? */
+int mmf__access_can_write(int access);
+int mmf__access_can_read(int access);
+/* Flush a range of the file behind f (not through a view). */
+int mmf__flush_file(mmf_file *f, uint64_t offset, uint64_t len, unsigned flags);
+
+/* ---- OS backend ---- */
+
+size_t mmf__os_page_size(void);
+size_t mmf__os_granularity(void);
+
+/* Opens or creates `path` as `mode` says; read-only when `writable` is 0.
+ * *created is 1 if this call created the file. */
+int mmf__os_open_file(const char *path, int mode, int writable, int inheritable,
+                      mmf_handle *out, int *created);
+/* Duplicates a caller's handle after checking it allows `writable` use. */
+int mmf__os_dup_handle(mmf_handle h, int writable, int inheritable,
+                       mmf_handle *out);
+/* Kind (MMF__KIND_*) and size of what a handle refers to; `by_handle`
+ * lets shared-memory objects be recognised as such. */
+int mmf__os_handle_info(mmf_handle h, int by_handle, int *kind, uint64_t *size);
+/* Grows a regular file from `old_size` to `new_size`; reserves storage
+ * when `reserve`. On failure the file keeps `old_size`. */
+int mmf__os_grow(mmf_handle h, uint64_t old_size, uint64_t new_size,
+                 int reserve);
+/* Removes the file at `path` if it is still the file behind `h`. */
+void mmf__os_remove_created(const char *path, mmf_handle h);
+/* Creates an anonymous shared-memory object of `size` bytes. */
+int mmf__os_anon_create(uint64_t size, int commit, int inheritable,
+                        mmf_handle *out);
+/* Commits storage of [offset, offset+len) of a shared-memory object. */
+int mmf__os_commit(mmf_handle h, uint64_t offset, uint64_t len);
+/* Checks the OS lets this object be mapped with `access` (execute, O_APPEND,
+ * noexec mounts): maps and unmaps one page. */
+int mmf__os_probe(mmf_handle h, int kind, int access);
+void mmf__os_close_handle(mmf_handle h);
+int mmf__os_set_inheritable(mmf_handle h, int inheritable);
+int mmf__os_get_permissions(mmf_handle h, unsigned *mode);
+int mmf__os_set_permissions(mmf_handle h, unsigned mode);
+
+/* Maps `len` bytes at `aligned_offset` (a multiple of the granularity). */
+int mmf__os_map(mmf_handle h, int kind, uint64_t aligned_offset, size_t len,
+                int access, void **base);
+void mmf__os_unmap(void *base, size_t len);
+/* Flushes [addr, addr+len) of a mapping; addr is page-aligned. `file_off`
+ * is the file offset of addr. */
+int mmf__os_flush_mapping(mmf_file *f, void *addr, size_t len,
+                          uint64_t file_off, unsigned flags);
+/* Flushes [offset, offset+len) of the file itself (no mapping at hand). */
+int mmf__os_flush_range(mmf_file *f, uint64_t offset, uint64_t len,
+                        unsigned flags);
+int mmf__os_advise(mmf_view *v, void *addr, size_t len, int advice);
+
+/* Fault guard: registers a view's mapping so that a SIGBUS inside it
+ * poisons the view instead of killing the process. */
+int mmf__os_guard_add(mmf_view *v);
+void mmf__os_guard_remove(mmf_view *v);
+
+/* Slow-path locks. */
+int mmf__os_lock_init(mmf__lock *l);
+void mmf__os_lock(mmf__lock *l);
+void mmf__os_unlock(mmf__lock *l);
+void mmf__os_lock_destroy(mmf__lock *l);
+
+#endif
