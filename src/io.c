@@ -170,7 +170,7 @@ static int transfer(mmf_file *f, uint64_t offset, unsigned char *buf, size_t n,
         uint64_t in_win = offset & (((uint64_t)1 << WIN_SHIFT) - 1);
         uint64_t room = ((uint64_t)1 << WIN_SHIFT) - in_win;
         size_t k = room < n ? (size_t)room : n;
-        struct mmf__window *w;
+        struct mmf__window *w = NULL;
         mmf_view *v;
         int rc = window_get(f, idx, &w);
 
