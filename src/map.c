@@ -259,7 +259,10 @@ int mmf_create_new(const char *name, uint64_t capacity, int access,
                              (flags & MMF_OPT_INHERITABLE) != 0, &h);
     if (rc != MMF_OK)
         return rc;
-    rc = mmf__os_probe(h, MMF__KIND_SHM, access);
+    /* Only execute access can be refused for anonymous memory. */
+    if (access == MMF_ACCESS_READ_EXECUTE ||
+        access == MMF_ACCESS_READ_WRITE_EXECUTE)
+        rc = mmf__os_probe(h, MMF__KIND_SHM, access);
     if (rc == MMF_OK)
         rc = make_file(h, MMF__KIND_SHM, capacity, access, flags, 1, NULL, NULL,
                        out);
