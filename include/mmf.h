@@ -373,18 +373,28 @@ MMF_API int mmf_view_advise(mmf_view *v, uint64_t pos, uint64_t len,
  * value does not fit at pos; MMF_EACCES for the wrong access; MMF_EIO once
  * the view is poisoned. These are inline and do not set mmf_last_os_error().
  */
+/* MMF__BARRIER keeps the poisoned-flag check after the access; MMF__USE
+ * also keeps a load whose value the caller ignores (a dead load would never
+ * fault, and the check after it would pass for bytes that are gone). */
 #if defined(__GNUC__) || defined(__clang__)
 #define MMF__BARRIER() __asm__ __volatile__("" ::: "memory")
+#define MMF__USE(x) __asm__ __volatile__("" : : "r"(x) : "memory")
 #else
 #define MMF__BARRIER() ((void)0)
+#define MMF__USE(x)                                                            \
+    do {                                                                       \
+        volatile const unsigned char *mmf__p =                                 \
+            (volatile const unsigned char *)&(x);                              \
+        (void)mmf__p[0];                                                       \
+    } while (0)
 #endif
 
-#define MMF__DEFINE_TYPED(suffix, type)                                        \
+#define MMF__DEFINE_TYPED(suffix, type, raw_type)                              \
     MMF_INLINE int mmf_view_read_##suffix(const mmf_view *v, uint64_t pos,     \
                                           type *out)                           \
     {                                                                          \
         const mmf_view_head *h = (const mmf_view_head *)(const void *)v;       \
-        type tmp;                                                              \
+        raw_type raw;                                                          \
         if (h == NULL || out == NULL)                                          \
             return MMF_EINVAL;                                                 \
         if (pos > h->size || h->size - pos < sizeof(type))                     \
@@ -393,11 +403,11 @@ MMF_API int mmf_view_advise(mmf_view *v, uint64_t pos, uint64_t len,
             return MMF_EACCES;                                                 \
         if (h->poisoned)                                                       \
             return MMF_EIO;                                                    \
-        memcpy(&tmp, h->data + pos, sizeof(type));                             \
-        MMF__BARRIER();                                                        \
+        memcpy(&raw, h->data + pos, sizeof raw);                               \
+        MMF__USE(raw);                                                         \
         if (h->poisoned)                                                       \
             return MMF_EIO;                                                    \
-        *out = tmp;                                                            \
+        memcpy(out, &raw, sizeof raw);                                         \
         return MMF_OK;                                                         \
     }                                                                          \
     MMF_INLINE int mmf_view_write_##suffix(mmf_view *v, uint64_t pos,          \
@@ -420,16 +430,16 @@ MMF_API int mmf_view_advise(mmf_view *v, uint64_t pos, uint64_t len,
         return MMF_OK;                                                         \
     }
 
-MMF__DEFINE_TYPED(u8, uint8_t)
-MMF__DEFINE_TYPED(u16, uint16_t)
-MMF__DEFINE_TYPED(u32, uint32_t)
-MMF__DEFINE_TYPED(u64, uint64_t)
-MMF__DEFINE_TYPED(i8, int8_t)
-MMF__DEFINE_TYPED(i16, int16_t)
-MMF__DEFINE_TYPED(i32, int32_t)
-MMF__DEFINE_TYPED(i64, int64_t)
-MMF__DEFINE_TYPED(f32, float)
-MMF__DEFINE_TYPED(f64, double)
+MMF__DEFINE_TYPED(u8, uint8_t, uint8_t)
+MMF__DEFINE_TYPED(u16, uint16_t, uint16_t)
+MMF__DEFINE_TYPED(u32, uint32_t, uint32_t)
+MMF__DEFINE_TYPED(u64, uint64_t, uint64_t)
+MMF__DEFINE_TYPED(i8, int8_t, uint8_t)
+MMF__DEFINE_TYPED(i16, int16_t, uint16_t)
+MMF__DEFINE_TYPED(i32, int32_t, uint32_t)
+MMF__DEFINE_TYPED(i64, int64_t, uint64_t)
+MMF__DEFINE_TYPED(f32, float, uint32_t)
+MMF__DEFINE_TYPED(f64, double, uint64_t)
 
 /* Read or write one object of any type: sizeof *(ptr) bytes at pos. */
 #define MMF_VIEW_READ(v, pos, ptr)                                             \

@@ -4,7 +4,8 @@
 runner=$1
 passed=0 failed=0 skipped=0
 for t in $("$runner" --list); do
-    out=$(MMF_UNDER_VALGRIND=1 valgrind -q --error-exitcode=99 --leak-check=full \
+    out=$(MMF_UNDER_VALGRIND=1 VALGRIND_OPTS=--vex-iropt-register-updates=allregs-at-mem-access \
+        valgrind -q --error-exitcode=99 --leak-check=full \
         --errors-for-leak-kinds=definite,indirect --trace-children=no \
         "$runner" "$t" 2>&1)
     rc=$?

@@ -167,7 +167,7 @@ int mmf__os_dup_handle(mmf_handle h, int writable, int inheritable,
     int fl, fd;
 
     if (h < 0 || h > INT_MAX)
-        return mmf__fail(MMF_EINVAL, EBADF);
+        return mmf__fail(MMF_EINVAL, 0);
     fl = fcntl((int)h, F_GETFL);
     if (fl == -1)
         return mmf__fail(MMF_EINVAL, errno);
