@@ -41,10 +41,10 @@ check-asan:
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS)
 
 format:
-	clang-format -i $$(git ls-files '*.c' '*.h')
+	clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp')
 
 format-check:
-	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' '*.cpp')
 
 install: build
 	cmake --install $(BUILD)
