@@ -839,6 +839,7 @@ static void check_fork(mmf_file *f)
     unsigned char *d = mmf_view_data(v);
     unsigned char *buf = malloc(n);
     pid_t pid;
+    int rc;
 
     CHECK(buf != NULL);
     memset(d, 0x11, 64);
@@ -851,9 +852,9 @@ static void check_fork(mmf_file *f)
             _exit(2);
         for (size_t i = 0; i < n; i++)
             buf[i] = (unsigned char)(i * 13 + 5);
-        if (mmf_view_write(v, 0, buf, n) != MMF_OK)
-            _exit(3);
-        _exit(0);
+        rc = mmf_view_write(v, 0, buf, n);
+        free(buf);
+        _exit(rc == MMF_OK ? 0 : 3);
     }
     CHECK_EQ(t_wait(pid), 0);
     for (size_t i = 0; i < n; i++)
