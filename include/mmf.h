@@ -497,6 +497,53 @@ MMF_API int mmf_write(mmf_file *f, uint64_t offset, const void *src, size_t n);
 MMF_API int mmf_flush(mmf_file *f, uint64_t offset, uint64_t len,
                       unsigned flags);
 
+/* ---- named mutex -------------------------------------------------------- */
+
+/*
+ * A cross-process mutex: recursive (the owning thread may lock again and
+ * must unlock as often) and robust (if its owner dies holding it, the next
+ * locker gets MMF_EOWNERDEAD and owns a usable mutex).
+ *
+ * mmf_mutex_create creates the named mutex, or opens the live one
+ * (mmf_mutex_created tells which); initially_owned takes it at once only if
+ * this call created it. name NULL: an unnamed mutex for the threads of this
+ * process. flags: 0 or MMF_OPT_INHERITABLE, else MMF_EINVAL. A named mutex
+ * is created owner-only (0600). Its name lives while any process holds a
+ * handle, as for maps; a mutex whose name was gone is created fresh
+ * (unlocked, no owner-died state). Maps and mutexes have separate
+ * namespaces.
+ */
+MMF_API int mmf_mutex_create(const char *name, int initially_owned,
+                             unsigned flags, mmf_mutex **out);
+/* Opens the live named mutex; none (or a stale one) → MMF_ENOENT; not
+ * permitted → MMF_EACCES. */
+MMF_API int mmf_mutex_open_existing(const char *name, mmf_mutex **out);
+/*
+ * Locking: MMF_OK, or MMF_EOWNERDEAD, which also means the caller now holds
+ * the mutex (its previous owner died holding it) and must unlock it. Test
+ * `rc == MMF_OK || rc == MMF_EOWNERDEAD`, not `rc < 0`.
+ * mmf_mutex_trylock → MMF_EBUSY when held elsewhere; mmf_mutex_timedlock →
+ * MMF_ETIMEDOUT after timeout_ms milliseconds on a monotonic clock (0: do
+ * not wait; MMF_WAIT_FOREVER: no limit).
+ */
+MMF_API int mmf_mutex_lock(mmf_mutex *m);
+MMF_API int mmf_mutex_timedlock(mmf_mutex *m, uint32_t timeout_ms);
+MMF_API int mmf_mutex_trylock(mmf_mutex *m);
+/* Unlocks once. A thread that does not own it → MMF_EPERM. */
+MMF_API int mmf_mutex_unlock(mmf_mutex *m);
+/* Closes the handle. Closing does not unlock: a lock held by the calling
+ * thread stays held until it unlocks through another handle or exits.
+ * NULL is a no-op. */
+MMF_API int mmf_mutex_close(mmf_mutex *m);
+/* 1 if the call that made m created the mutex. */
+MMF_API int mmf_mutex_created(const mmf_mutex *m);
+/* Who may open the mutex: POSIX mode bits (0..0777). Not the owner →
+ * MMF_EPERM. */
+MMF_API int mmf_mutex_set_permissions(mmf_mutex *m, unsigned mode);
+MMF_API int mmf_mutex_get_permissions(const mmf_mutex *m, unsigned *mode);
+/* The name exactly as passed, or NULL if unnamed. */
+MMF_API const char *mmf_mutex_name(const mmf_mutex *m);
+
 #ifdef __cplusplus
 }
 #endif

@@ -62,6 +62,7 @@ static int make_file(mmf_handle h, int kind, uint64_t capacity, int access,
     atomic_init(&f->refs, 1);
     atomic_init(&f->dir_synced, 0);
     f->handle = h;
+    f->holder.fd = MMF_INVALID_HANDLE;
     f->kind = kind;
     f->capacity = capacity;
     f->access = access;
@@ -79,6 +80,15 @@ static int make_file(mmf_handle h, int kind, uint64_t capacity, int access,
     return MMF_OK;
 }
 
+/* Frees an mmf_file that make_file built, without closing its handles. */
+static void discard_file(mmf_file *f)
+{
+    mmf__io_teardown(f);
+    free(f->name);
+    free(f->path);
+    free(f);
+}
+
 /*
  * The part shared by mmf_create_from_file and mmf_create_from_handle, once
  * the handle `h` (ours) is open: the capacity rules, growth, and the probe.
@@ -87,15 +97,24 @@ static int make_file(mmf_handle h, int kind, uint64_t capacity, int access,
  */
 static int finish_persisted(mmf_handle h, int by_handle, const char *path,
                             int created, uint64_t capacity, int access,
-                            unsigned flags, const char *name, mmf_file **out)
+                            unsigned flags, const char *name, void *token,
+                            mmf_file **out)
 {
     int kind, rc;
     uint64_t size, cap = capacity;
     int grown = 0;
+    mmf_handle reg = MMF_INVALID_HANDLE;
 
     rc = mmf__os_handle_info(h, by_handle, &kind, &size);
     if (rc != MMF_OK)
         goto fail;
+    /* A libmmf object's data passed as a handle: become one of its
+     * holders, and take its exact capacity from its registration. */
+    if (kind == MMF__KIND_SHM && token == NULL) {
+        rc = mmf__os_reg_attach(h, &reg, &size);
+        if (rc != MMF_OK)
+            goto fail;
+    }
     switch (kind) {
     case MMF__KIND_UNSUP:
         rc = mmf__fail(MMF_ENOTSUP, 0);
@@ -155,13 +174,31 @@ static int finish_persisted(mmf_handle h, int by_handle, const char *path,
         grown = 1;
     }
     rc = make_file(h, kind, cap, access, flags, created, name, path, out);
-    if (rc == MMF_OK)
+    if (rc == MMF_OK && token != NULL) {
+        rc = mmf__os_reg_publish(token, *out);
+        token = NULL; /* consumed either way */
+        if (rc != MMF_OK) {
+            discard_file(*out);
+            *out = NULL;
+        }
+    }
+    if (rc == MMF_OK) {
+        if (reg != MMF_INVALID_HANDLE) {
+            (*out)->holder.fd = reg;
+            (*out)->holder.kind = 1;
+            mmf__os_reg_track(&(*out)->holder);
+        }
         return MMF_OK;
+    }
     if (grown && !created) {
         /* Give the file its old length back. */
         (void)mmf__os_grow(h, cap, size, 0);
     }
 fail:
+    if (token != NULL)
+        mmf__os_reg_cancel(token);
+    if (reg != MMF_INVALID_HANDLE)
+        mmf__os_close_handle(reg);
     if (created && path)
         mmf__os_remove_created(path, h);
     mmf__os_close_handle(h);
@@ -174,6 +211,7 @@ int mmf_create_from_file(const char *path, int mode, const char *name,
 {
     mmf_handle h;
     int created = 0, rc;
+    void *token = NULL;
 
     if (out == NULL)
         return mmf__fail(MMF_EINVAL, 0);
@@ -191,15 +229,17 @@ int mmf_create_from_file(const char *path, int mode, const char *name,
         return mmf__fail(MMF_EINVAL, 0);
     if (capacity >= MMF__MAX_CAPACITY)
         return mmf__fail(MMF_ERANGE, 0);
-    if (name != NULL) /* named maps: not in this release on this platform */
-        return mmf__fail(MMF_ENOTSUP, 0);
-
+    /* A name is reserved (MMF_EEXIST if live) before the file is touched. */
+    if (name != NULL && (rc = mmf__os_reg_reserve(name, &token)) != MMF_OK)
+        return rc;
     rc = mmf__os_open_file(path, mode, !read_only_access(access),
                            (flags & MMF_OPT_INHERITABLE) != 0, &h, &created);
-    if (rc != MMF_OK)
+    if (rc != MMF_OK) {
+        mmf__os_reg_cancel(token);
         return rc;
+    }
     return finish_persisted(h, 0, path, created, capacity, access, flags, name,
-                            out);
+                            token, out);
 }
 
 int mmf_create_from_handle(mmf_handle handle, const char *name,
@@ -208,6 +248,7 @@ int mmf_create_from_handle(mmf_handle handle, const char *name,
 {
     mmf_handle h;
     int rc;
+    void *token = NULL;
 
     if (out == NULL)
         return mmf__fail(MMF_EINVAL, 0);
@@ -218,14 +259,43 @@ int mmf_create_from_handle(mmf_handle handle, const char *name,
         return mmf__fail(MMF_EINVAL, 0);
     if (capacity >= MMF__MAX_CAPACITY)
         return mmf__fail(MMF_ERANGE, 0);
-    if (name != NULL)
-        return mmf__fail(MMF_ENOTSUP, 0);
-
+    if (name != NULL && (rc = mmf__os_reg_reserve(name, &token)) != MMF_OK)
+        return rc;
     rc = mmf__os_dup_handle(handle, !read_only_access(access),
                             (flags & MMF_OPT_INHERITABLE) != 0, &h);
-    if (rc != MMF_OK)
+    if (rc != MMF_OK) {
+        mmf__os_reg_cancel(token);
         return rc;
-    return finish_persisted(h, 1, NULL, 0, capacity, access, flags, name, out);
+    }
+    return finish_persisted(h, 1, NULL, 0, capacity, access, flags, name, token,
+                            out);
+}
+
+/* Builds the mmf_file of a named map the backend created or opened. */
+static int make_named(mmf__named *res, int access, unsigned flags,
+                      const char *name, mmf_file **out)
+{
+    int rc = MMF_OK;
+
+    if (flags & MMF_OPT_INHERITABLE)
+        rc = mmf__os_set_inheritable(res->handle, 1);
+    if (rc == MMF_OK)
+        rc = make_file(res->handle, res->kind, res->capacity, access, flags,
+                       res->created, name, res->path, out);
+    free(res->path);
+    if (rc != MMF_OK) {
+        /* Out of memory after the fact: drop the holder lock; a name left
+         * without holders is removed by the next call on it. */
+        mmf__os_close_handle(res->reg);
+        mmf__os_close_handle(res->handle);
+        return rc;
+    }
+    if (res->reg != MMF_INVALID_HANDLE) {
+        (*out)->holder.fd = res->reg;
+        (*out)->holder.kind = 1;
+        mmf__os_reg_track(&(*out)->holder);
+    }
+    return MMF_OK;
 }
 
 /* Argument checks shared by mmf_create_new and mmf_create_or_open. */
@@ -253,8 +323,11 @@ int mmf_create_new(const char *name, uint64_t capacity, int access,
 
     if (rc != MMF_OK)
         return rc;
-    if (name != NULL)
-        return mmf__fail(MMF_ENOTSUP, 0);
+    if (name != NULL) {
+        mmf__named res;
+        rc = mmf__os_named_create(name, capacity, access, flags, 0, &res);
+        return rc == MMF_OK ? make_named(&res, access, flags, name, out) : rc;
+    }
     rc = mmf__os_anon_create(capacity, (flags & MMF_OPT_DELAY_ALLOCATE) == 0,
                              (flags & MMF_OPT_INHERITABLE) != 0, &h);
     if (rc != MMF_OK)
@@ -275,37 +348,45 @@ int mmf_create_or_open(const char *name, uint64_t capacity, int access,
                        unsigned flags, mmf_file **out)
 {
     int rc = check_new_args(name, capacity, access, flags, out);
+    mmf__named res;
 
     if (rc != MMF_OK)
         return rc;
     if (name == NULL)
         return mmf__fail(MMF_EINVAL, 0);
-    return mmf__fail(MMF_ENOTSUP, 0);
+    rc = mmf__os_named_create(name, capacity, access, flags, 1, &res);
+    return rc == MMF_OK ? make_named(&res, access, flags, name, out) : rc;
 }
 
 int mmf_open_existing(const char *name, int access, unsigned flags,
                       mmf_file **out)
 {
+    mmf__named res;
+    int rc;
+
     if (out == NULL)
         return mmf__fail(MMF_EINVAL, 0);
     *out = NULL;
     if (mmf__check_name(name) != MMF_OK || !valid_access(access) ||
         (flags & ~CREATE_FLAGS) != 0)
         return mmf__fail(MMF_EINVAL, 0);
-    return mmf__fail(MMF_ENOTSUP, 0);
+    rc = mmf__os_named_open(name, access, flags, &res);
+    return rc == MMF_OK ? make_named(&res, access, flags, name, out) : rc;
 }
 
 int mmf_unlink(const char *name)
 {
     if (mmf__check_name(name) != MMF_OK)
         return mmf__fail(MMF_EINVAL, 0);
-    return mmf__fail(MMF_ENOTSUP, 0);
+    return mmf__os_unlink(name);
 }
 
 void mmf__file_release(mmf_file *f)
 {
     if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
         return;
+    if (f->holder.fd != MMF_INVALID_HANDLE)
+        mmf__os_reg_release(&f->holder, f->name);
     mmf__os_close_handle(f->handle);
     free(f->name);
     free(f->path);
@@ -348,15 +429,27 @@ mmf_handle mmf_handle_of(const mmf_file *f)
 
 int mmf_set_inheritable(mmf_file *f, int inheritable)
 {
+    int rc;
+
     if (f == NULL)
         return mmf__fail(MMF_EINVAL, 0);
-    return mmf__os_set_inheritable(f->handle, inheritable != 0);
+    rc = mmf__os_set_inheritable(f->handle, inheritable != 0);
+    if (rc == MMF_OK && f->holder.fd != MMF_INVALID_HANDLE)
+        rc = mmf__os_reg_set_inheritable(f->holder.fd, inheritable != 0);
+    return rc;
 }
 
 int mmf_set_permissions(mmf_file *f, unsigned mode)
 {
+    int rc;
+
     if (f == NULL || (mode & ~0777u) != 0)
         return mmf__fail(MMF_EINVAL, 0);
+    /* The registration first: a caller who does not own the object fails
+     * there (MMF_EPERM) before anything changed. */
+    if (f->holder.fd != MMF_INVALID_HANDLE &&
+        (rc = mmf__os_reg_set_permissions(f->holder.fd, mode)) != MMF_OK)
+        return rc;
     return mmf__os_set_permissions(f->handle, mode);
 }
 

@@ -27,6 +27,15 @@ typedef struct mmf__lock {
 
 struct mmf__window;
 
+/* A holder of a named object: the descriptor of its registration with the
+ * holder lock, linked in the backend's list so that fork() can give the
+ * child holder locks of its own. */
+typedef struct mmf__holder {
+    mmf_handle fd;
+    int kind; /* which namespace: 1 maps, 3 mutexes */
+    struct mmf__holder *next, *prev;
+} mmf__holder;
+
 struct mmf_file {
     atomic_int refs;       /* the user's handle + one per open view */
     mmf_handle handle;     /* our own descriptor/HANDLE */
@@ -38,6 +47,10 @@ struct mmf_file {
     char *name;            /* as passed, or NULL */
     char *path;            /* file path as passed, or NULL */
     atomic_int dir_synced; /* DURABLE flush synced the directory already */
+
+    /* named objects (POSIX): the registration descriptor whose shared
+     * lock marks this handle as a holder (fd MMF_INVALID_HANDLE if none) */
+    mmf__holder holder;
 
     /* map-level I/O: two-level table of lazily mapped windows */
     mmf__lock win_lock;
@@ -139,6 +152,54 @@ int mmf__os_advise(mmf_view *v, void *addr, size_t len, int advice);
  * poisons the view instead of killing the process. */
 int mmf__os_guard_add(mmf_view *v);
 void mmf__os_guard_remove(mmf_view *v);
+
+/* ---- named objects ---- */
+
+/* What creating or opening a named map produced. */
+typedef struct mmf__named {
+    mmf_handle handle; /* the data: shm object or file descriptor */
+    mmf_handle reg;    /* holder registration, or MMF_INVALID_HANDLE */
+    uint64_t capacity; /* exact */
+    int kind;          /* MMF__KIND_SHM or MMF__KIND_FILE */
+    int created;
+    char *path; /* persisted: the file's path (malloc'd), else NULL */
+} mmf__named;
+
+/* Creates the named non-persisted map (or, with `or_open`, opens the live
+ * one). */
+int mmf__os_named_create(const char *name, uint64_t capacity, int access,
+                         unsigned flags, int or_open, mmf__named *out);
+/* Opens a live named map of any kind with `access`. */
+int mmf__os_named_open(const char *name, int access, unsigned flags,
+                       mmf__named *out);
+int mmf__os_unlink(const char *name);
+/* Persisted named maps: reserve the name before the file is opened
+ * (MMF_EEXIST if live), then publish it once the map exists, or cancel. */
+int mmf__os_reg_reserve(const char *name, void **token);
+int mmf__os_reg_publish(void *token, mmf_file *f);
+
+/* Named mutexes (src/mutex.c checks arguments, the backend does the rest). */
+int mmf__os_mutex_create(const char *name, int initially_owned,
+                         unsigned flags, mmf_mutex **out);
+int mmf__os_mutex_open(const char *name, mmf_mutex **out);
+int mmf__os_mutex_lock(mmf_mutex *m, uint32_t timeout_ms, int try_only);
+int mmf__os_mutex_unlock(mmf_mutex *m);
+int mmf__os_mutex_close(mmf_mutex *m);
+int mmf__os_mutex_created(const mmf_mutex *m);
+const char *mmf__os_mutex_name(const mmf_mutex *m);
+int mmf__os_mutex_set_permissions(mmf_mutex *m, unsigned mode);
+int mmf__os_mutex_get_permissions(const mmf_mutex *m, unsigned *mode);
+void mmf__os_reg_cancel(void *token);
+/* For a handle given to mmf_create_from_handle: if it is the data of a live
+ * libmmf object, becomes a holder and reports the exact capacity. */
+int mmf__os_reg_attach(mmf_handle h, mmf_handle *reg, uint64_t *capacity);
+/* Starts tracking a holder (so that fork() children hold too). */
+void mmf__os_reg_track(mmf__holder *h);
+/* Last reference of a holder: drops its holder lock, and removes the name
+ * when no holder is left (unless kept). `name` as passed, or NULL. */
+void mmf__os_reg_release(mmf__holder *h, const char *name);
+int mmf__os_reg_set_inheritable(mmf_handle reg, int inheritable);
+int mmf__os_reg_set_permissions(mmf_handle reg, unsigned mode);
 
 /* Slow-path locks. */
 int mmf__os_lock_init(mmf__lock *l);
