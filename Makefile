@@ -18,6 +18,7 @@ build:
 
 # Build, then run the examples.
 demo: build
+	./$(BUILD)/ipc_demo
 	./$(BUILD)/large_file
 
 # Build, run the whole suite, run it again under valgrind (when installed),
