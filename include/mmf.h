@@ -180,6 +180,35 @@ MMF_API size_t mmf_page_size(void);
  * 64 KiB on Windows. libmmf aligns internally; this is informational. */
 MMF_API size_t mmf_allocation_granularity(void);
 
+/* ---- inspecting named objects ------------------------------------------ */
+
+#define MMF_KIND_MAP 1      /* a named non-persisted map */
+#define MMF_KIND_FILE_MAP 2 /* a named persisted map (a file) */
+#define MMF_KIND_MUTEX 3    /* a named mutex */
+#define MMF_KIND_FOREIGN 4  /* shared memory libmmf did not create */
+
+typedef struct mmf_info {
+    char name[251];    /* the object's name (without Local\ or Global\) */
+    int kind;          /* MMF_KIND_* */
+    uint64_t capacity; /* bytes (0 for mutexes) */
+    unsigned mode;     /* permission bits (a file map: the file's) */
+    int64_t owner;     /* uid on POSIX; -1 where unknown */
+    int holders;       /* processes holding a handle or view; -1: unknown */
+    int stale;         /* 1: every holder died; removed by the next libmmf
+                          call on the name other than mmf_stat / mmf_list */
+    char path[4096];   /* the file of a MMF_KIND_FILE_MAP, else "" */
+} mmf_info;
+
+/* Describes the named object `name` of `kind` (MMF_KIND_MAP: maps of any
+ * kind, or MMF_KIND_MUTEX). Missing → MMF_ENOENT; a stale object → MMF_OK
+ * with stale 1. Changes nothing. Other kinds, bad names or NULL out →
+ * MMF_EINVAL. */
+MMF_API int mmf_stat(const char *name, int kind, mmf_info *out);
+/* Calls fn for every named object this user can see, until fn returns
+ * non-zero. MMF_OK when every object was visited or fn stopped it. Changes
+ * nothing. */
+MMF_API int mmf_list(int (*fn)(const mmf_info *info, void *ctx), void *ctx);
+
 /* ---- creating and opening ----------------------------------------------- */
 
 /*

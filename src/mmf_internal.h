@@ -189,6 +189,8 @@ int mmf__os_mutex_created(const mmf_mutex *m);
 const char *mmf__os_mutex_name(const mmf_mutex *m);
 int mmf__os_mutex_set_permissions(mmf_mutex *m, unsigned mode);
 int mmf__os_mutex_get_permissions(const mmf_mutex *m, unsigned *mode);
+int mmf__os_stat(const char *name, int kind, mmf_info *out);
+int mmf__os_list(int (*fn)(const mmf_info *info, void *ctx), void *ctx);
 void mmf__os_reg_cancel(void *token);
 /* For a handle given to mmf_create_from_handle: if it is the data of a live
  * libmmf object, becomes a holder and reports the exact capacity. */

@@ -1,4 +1,5 @@
-/* The named mutex: argument checks; the backend does the rest. */
+/* The named mutex and the inspection of named objects: argument checks;
+ * the backend does the rest. */
 #include "mmf_internal.h"
 
 int mmf_mutex_create(const char *name, int initially_owned, unsigned flags,
@@ -80,4 +81,21 @@ int mmf_mutex_get_permissions(const mmf_mutex *m, unsigned *mode)
     if (m == NULL || mode == NULL)
         return mmf__fail(MMF_EINVAL, 0);
     return mmf__os_mutex_get_permissions(m, mode);
+}
+
+/* ---- inspection ---- */
+
+int mmf_stat(const char *name, int kind, mmf_info *out)
+{
+    if (out == NULL || mmf__check_name(name) != MMF_OK ||
+        (kind != MMF_KIND_MAP && kind != MMF_KIND_MUTEX))
+        return mmf__fail(MMF_EINVAL, 0);
+    return mmf__os_stat(name, kind, out);
+}
+
+int mmf_list(int (*fn)(const mmf_info *info, void *ctx), void *ctx)
+{
+    if (fn == NULL)
+        return mmf__fail(MMF_EINVAL, 0);
+    return mmf__os_list(fn, ctx);
 }

@@ -25,6 +25,7 @@
 #define _GNU_SOURCE
 #include "sys_posix.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -36,6 +37,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -139,7 +141,7 @@ static void reg_file_name(int kind, const char *base, char out[256])
 
 /* ---- the two locks ---- */
 
-static int set_hold(int fd, short type)
+static int lock_byte(int fd, short type, off_t at)
 {
     struct flock l;
     int r;
@@ -147,12 +149,24 @@ static int set_hold(int fd, short type)
     memset(&l, 0, sizeof l);
     l.l_type = type;
     l.l_whence = SEEK_SET;
-    l.l_start = 0;
+    l.l_start = at;
     l.l_len = 1;
     do
         r = fcntl(fd, F_OFD_SETLK, &l);
     while (r == -1 && errno == EINTR);
     return r;
+}
+
+/* The holder lock is byte 0. A holder also read-locks byte 1 + its pid,
+ * so that inspection (/proc/locks) can count holding processes. Only
+ * async-signal-safe calls: used after fork(). */
+static int set_hold(int fd, short type)
+{
+    if (lock_byte(fd, type, 0) != 0)
+        return -1;
+    if (type == F_RDLCK)
+        (void)lock_byte(fd, F_RDLCK, (off_t)getpid() + 1);
+    return 0;
 }
 
 /* Does any other open file description hold the registration? */
@@ -1336,4 +1350,169 @@ int mmf__os_mutex_get_permissions(const mmf_mutex *m, unsigned *mode)
         return MMF_OK;
     }
     return mmf__os_get_permissions(m->holder.fd, mode);
+}
+
+/* ---- inspection (mmf_stat, mmf_list): reads only, locks nothing ---- */
+
+/* Counts the processes holding the registration with inode (dev, ino):
+ * the distinct "1 + pid" bytes read-locked on it in /proc/locks. */
+static int count_holders(dev_t dev, ino_t ino)
+{
+    char want[64], line[256];
+    long pids[256];
+    int n = 0;
+    FILE *fp = fopen("/proc/locks", "re");
+
+    if (fp == NULL)
+        return -1;
+    snprintf(want, sizeof want, "%02x:%02x:%llu", major(dev), minor(dev),
+             (unsigned long long)ino);
+    while (fgets(line, sizeof line, fp) != NULL) {
+        char kind[16], type[16], id[64];
+        long long start;
+        int known = 0;
+
+        if (strstr(line, "->") != NULL) /* a waiter, not a holder */
+            continue;
+        if (sscanf(line, "%*d: %15s %*s %15s %*s %63s %lld", kind, type, id,
+                   &start) != 4 ||
+            strcmp(kind, "OFDLCK") != 0 || strcmp(type, "READ") != 0 ||
+            strcmp(id, want) != 0 || start < 1)
+            continue;
+        for (int i = 0; i < n && !known; i++)
+            known = pids[i] == start - 1;
+        if (!known && n < (int)(sizeof pids / sizeof *pids))
+            pids[n++] = (long)(start - 1);
+    }
+    fclose(fp);
+    return n;
+}
+
+/* Fills `out` from the registration file `file` (kind REC_SHM or
+ * REC_MUTEX). MMF_ENOENT when there is nothing live or stale to show. */
+static int stat_registration(int kind, const char *file, const char *base,
+                             mmf_info *out)
+{
+    int dfd = shm_dir(), fd;
+    struct stat rst, dst;
+    struct record rec;
+    int have_rec = 0, have_data;
+
+    if (fstatat(dfd, file, &rst, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(rst.st_mode))
+        return mmf__fail(MMF_ENOENT, ENOENT);
+    fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd >= 0) {
+        have_rec = pread(fd, &rec, sizeof rec, 0) == (ssize_t)sizeof rec &&
+                   rec.magic == REC_MAGIC && rec.version == REC_VERSION &&
+                   rec.size == sizeof rec;
+        close(fd);
+    }
+    memset(out, 0, sizeof *out);
+    if (have_rec) {
+        if (rec.state != STATE_LIVE)
+            return mmf__fail(MMF_ENOENT, 0); /* being created or cleared */
+        memcpy(out->name, rec.name, sizeof out->name - 1);
+    } else {
+        snprintf(out->name, sizeof out->name, "%s", base);
+    }
+    out->holders = count_holders(rst.st_dev, rst.st_ino);
+    out->owner = (int64_t)rst.st_uid;
+    out->mode = (unsigned)rst.st_mode & 0777u;
+    if (kind == REC_MUTEX) {
+        out->kind = MMF_KIND_MUTEX;
+    } else if (have_rec && rec.kind == REC_FILE) {
+        struct stat fst;
+        out->kind = MMF_KIND_FILE_MAP;
+        out->capacity = rec.capacity;
+        snprintf(out->path, sizeof out->path, "%s", rec.path);
+        if (stat(rec.path, &fst) == 0)
+            out->mode = (unsigned)fst.st_mode & 0777u;
+    } else {
+        have_data = fstatat(dfd, out->name, &dst, AT_SYMLINK_NOFOLLOW) == 0;
+        out->kind = have_data || !have_rec ? MMF_KIND_MAP : MMF_KIND_FILE_MAP;
+        out->capacity = have_rec    ? rec.capacity
+                        : have_data ? (uint64_t)dst.st_size
+                                    : 0;
+        if (have_data) {
+            out->mode = (unsigned)dst.st_mode & 0777u;
+            out->owner = (int64_t)dst.st_uid;
+        }
+    }
+    out->stale =
+        out->holders == 0 && !(have_rec && (rec.flags & MMF_OPT_KEEP_NAME));
+    return MMF_OK;
+}
+
+static int stat_foreign(const char *base, mmf_info *out)
+{
+    struct stat st;
+
+    if (fstatat(shm_dir(), base, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(st.st_mode))
+        return mmf__fail(MMF_ENOENT, ENOENT);
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "%s", base);
+    out->kind = MMF_KIND_FOREIGN;
+    out->capacity = (uint64_t)st.st_size;
+    out->mode = (unsigned)st.st_mode & 0777u;
+    out->owner = (int64_t)st.st_uid;
+    out->holders = -1;
+    return MMF_OK;
+}
+
+int mmf__os_stat(const char *name, int kind, mmf_info *out)
+{
+    char file[256];
+    const char *base = base_name(name);
+    int rk = kind == MMF_KIND_MUTEX ? REC_MUTEX : REC_SHM, rc;
+    mmf_info tmp;
+
+    if (shm_dir() < 0)
+        return mmf__fail(MMF_ENOTSUP, errno);
+    reg_file_name(rk, base, file);
+    rc = stat_registration(rk, file, base, &tmp);
+    if (rc == MMF_ENOENT && rk == REC_SHM)
+        rc = stat_foreign(base, &tmp);
+    if (rc == MMF_OK)
+        *out = tmp;
+    return rc;
+}
+
+int mmf__os_list(int (*fn)(const mmf_info *info, void *ctx), void *ctx)
+{
+    int dfd = shm_dir(), fd, rc = MMF_OK;
+    DIR *d;
+    struct dirent *e;
+
+    if (dfd < 0)
+        return mmf__fail(MMF_ENOTSUP, errno);
+    fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        return mmf__fail(mmf__error_from_os(err), err);
+    }
+    while ((e = readdir(d)) != NULL) {
+        const char *n = e->d_name;
+        mmf_info info;
+        char file[256];
+        int got = MMF_ENOENT;
+
+        if (strncmp(n, ".mmf-map.", 9) == 0) {
+            got = stat_registration(REC_SHM, n, n + 9, &info);
+        } else if (strncmp(n, ".mmf-mtx.", 9) == 0) {
+            got = stat_registration(REC_MUTEX, n, n + 9, &info);
+        } else if (n[0] != '.' && mmf__check_name(n) == MMF_OK) {
+            /* The data of a libmmf map is listed with its registration. */
+            reg_file_name(REC_SHM, n, file);
+            if (faccessat(dfd, file, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+                got = stat_foreign(n, &info);
+        }
+        if (got == MMF_OK && fn(&info, ctx) != 0)
+            break;
+    }
+    closedir(d);
+    return rc;
 }
