@@ -239,7 +239,8 @@ MMF_API int mmf_list(int (*fn)(const mmf_info *info, void *ctx), void *ctx);
  * A file this call created is removed again if the call fails.
  *
  * Errors: MMF_EINVAL, MMF_ERANGE, MMF_ENOENT, MMF_EEXIST, MMF_EACCES,
- * MMF_ENOTSUP, MMF_ENAMETOOLONG, MMF_ENOSPC, MMF_ENOMEM, MMF_EIO.
+ * MMF_ENOTSUP, MMF_ENAMETOOLONG, MMF_EBUSY (e.g. a running executable
+ * opened for writing), MMF_ENOSPC, MMF_ENOMEM, MMF_EIO.
  */
 MMF_API int mmf_create_from_file(const char *path, int mode, const char *name,
                                  uint64_t capacity, int access, unsigned flags,

@@ -2,12 +2,16 @@
  * Map-level I/O: mmf_read / mmf_write / mmf_flush at any 64-bit offset.
  *
  * The map is cut into fixed windows (1 GiB on 64-bit). A window is an
- * internal view, mapped on first use and kept until mmf_close, found through
- * a two-level table of atomic pointers: the fast path is two acquire loads,
- * no system call and no lock. Creating or replacing a window takes a lock.
- * A window that met a fault (poisoned) is replaced by a fresh mapping on the
- * next call; the old one is kept until mmf_close, since another thread may
- * still be copying through it.
+ * internal view, mapped on first use and kept until mmf_close, found
+ * through a three-level table of atomic pointers allocated as it is used:
+ * the fast path is three acquire loads, no system call and no lock.
+ * Creating a window takes a lock.
+ *
+ * A fault in a window (the file shrank) makes the guard bump the view's
+ * poisoned counter and map zeros over the rest of the window. A call that
+ * sees the counter change while it copies returns MMF_EIO; the next call
+ * finds the window out of date and maps the file over it again in place,
+ * so bytes still backed stay readable and no mappings pile up.
  */
 #include "mmf_internal.h"
 
@@ -19,20 +23,22 @@
 #else
 #define WIN_SHIFT 25 /* 32 MiB windows */
 #endif
-#define LEAF_BITS 12
-#define LEAF_SIZE ((size_t)1 << LEAF_BITS)
+#define LEVEL_BITS 12
+#define LEVEL_SIZE ((size_t)1 << LEVEL_BITS)
+#define LEVEL_MASK (LEVEL_SIZE - 1)
+#define WIN_SIZE ((uint64_t)1 << WIN_SHIFT)
 
-typedef _Atomic(struct mmf__window *) win_slot;
+typedef _Atomic(void *) slot;
 
 struct mmf__window {
     mmf_view *view;
-    struct mmf__window *next_retired;
+    int repaired; /* the view's poisoned count when last mapped */
 };
 
 int mmf__io_init(mmf_file *f)
 {
     uint64_t nwin = ((f->capacity - 1) >> WIN_SHIFT) + 1;
-    size_t ntop = (size_t)(((nwin - 1) >> LEAF_BITS) + 1);
+    size_t ntop = (size_t)(((nwin - 1) >> (2 * LEVEL_BITS)) + 1);
     int rc = mmf__os_lock_init(&f->win_lock);
 
     if (rc != MMF_OK)
@@ -63,20 +69,21 @@ static void window_free(struct mmf__window *w)
 void mmf__io_teardown(mmf_file *f)
 {
     for (size_t t = 0; t < f->win_top_count; t++) {
-        win_slot *leaf = atomic_load(&f->win_top[t]);
-        if (leaf == NULL)
+        slot *mid = atomic_load(&f->win_top[t]);
+        if (mid == NULL)
             continue;
-        for (size_t i = 0; i < LEAF_SIZE; i++) {
-            struct mmf__window *w = atomic_load(&leaf[i]);
-            if (w)
-                window_free(w);
+        for (size_t m = 0; m < LEVEL_SIZE; m++) {
+            slot *leaf = atomic_load(&mid[m]);
+            if (leaf == NULL)
+                continue;
+            for (size_t i = 0; i < LEVEL_SIZE; i++) {
+                struct mmf__window *w = atomic_load(&leaf[i]);
+                if (w)
+                    window_free(w);
+            }
+            free(leaf);
         }
-        free(leaf);
-    }
-    while (f->retired) {
-        struct mmf__window *w = f->retired;
-        f->retired = w->next_retired;
-        window_free(w);
+        free(mid);
     }
     free(f->win_top);
     f->win_top = NULL;
@@ -97,28 +104,44 @@ static int window_access(int map_access)
     }
 }
 
-/* Slow path: maps (or replaces a poisoned) window `idx` under the lock. */
+/* Finds (or, `make`, allocates) the next level's table under `s`. */
+static slot *level(slot *s, int make)
+{
+    slot *next = atomic_load_explicit(s, memory_order_acquire);
+
+    if (next == NULL && make) {
+        next = calloc(LEVEL_SIZE, sizeof *next);
+        if (next != NULL)
+            atomic_store_explicit(s, next, memory_order_release);
+    }
+    return next;
+}
+
+/* Slow path, under the lock: maps window `idx`, or maps the file again
+ * over a window that met a fault. */
 static int window_make(mmf_file *f, uint64_t idx, struct mmf__window **out)
 {
-    size_t t = (size_t)(idx >> LEAF_BITS), i = (size_t)(idx & (LEAF_SIZE - 1));
-    uint64_t off = idx << WIN_SHIFT, size;
-    struct mmf__window *w, *old;
-    win_slot *leaf;
+    uint64_t off = idx << WIN_SHIFT;
+    struct mmf__window *w;
+    slot *mid, *leaf;
     int rc = MMF_OK;
 
     mmf__os_lock(&f->win_lock);
-    leaf = atomic_load(&f->win_top[t]);
+    mid = level(&f->win_top[idx >> (2 * LEVEL_BITS)], 1);
+    leaf = mid ? level(&mid[(idx >> LEVEL_BITS) & LEVEL_MASK], 1) : NULL;
     if (leaf == NULL) {
-        leaf = calloc(LEAF_SIZE, sizeof *leaf);
-        if (leaf == NULL) {
-            rc = mmf__fail(MMF_ENOMEM, 0);
-            goto out;
-        }
-        atomic_store_explicit(&f->win_top[t], leaf, memory_order_release);
+        rc = mmf__fail(MMF_ENOMEM, 0);
+        goto out;
     }
-    old = atomic_load(&leaf[i]);
-    if (old != NULL && !old->view->head.poisoned) {
-        *out = old; /* another thread made it meanwhile */
+    w = atomic_load(&leaf[idx & LEVEL_MASK]);
+    if (w != NULL) {
+        int seen = w->view->head.poisoned;
+        if (seen != w->repaired) {
+            rc = mmf__os_remap(w->view);
+            if (rc == MMF_OK)
+                w->repaired = seen;
+        }
+        *out = w;
         goto out;
     }
     w = calloc(1, sizeof *w);
@@ -126,19 +149,14 @@ static int window_make(mmf_file *f, uint64_t idx, struct mmf__window **out)
         rc = mmf__fail(MMF_ENOMEM, 0);
         goto out;
     }
-    size = f->capacity - off;
-    if (size > ((uint64_t)1 << WIN_SHIFT))
-        size = (uint64_t)1 << WIN_SHIFT;
-    rc = mmf__view_map(f, off, size, window_access(f->access), &w->view);
+    rc = mmf__view_map(
+        f, off, f->capacity - off < WIN_SIZE ? f->capacity - off : WIN_SIZE,
+        window_access(f->access), &w->view);
     if (rc != MMF_OK) {
         free(w);
         goto out;
     }
-    if (old != NULL) {
-        old->next_retired = f->retired;
-        f->retired = old;
-    }
-    atomic_store_explicit(&leaf[i], w, memory_order_release);
+    atomic_store_explicit(&leaf[idx & LEVEL_MASK], w, memory_order_release);
     *out = w;
 out:
     mmf__os_unlock(&f->win_lock);
@@ -148,12 +166,13 @@ out:
 static inline int window_get(mmf_file *f, uint64_t idx,
                              struct mmf__window **out)
 {
-    win_slot *leaf = atomic_load_explicit(&f->win_top[idx >> LEAF_BITS],
-                                          memory_order_acquire);
+    slot *mid = level(&f->win_top[idx >> (2 * LEVEL_BITS)], 0);
+    slot *leaf = mid ? level(&mid[(idx >> LEVEL_BITS) & LEVEL_MASK], 0) : NULL;
+
     if (leaf != NULL) {
-        struct mmf__window *w = atomic_load_explicit(
-            &leaf[idx & (LEAF_SIZE - 1)], memory_order_acquire);
-        if (w != NULL && !w->view->head.poisoned) {
+        struct mmf__window *w =
+            atomic_load_explicit(&leaf[idx & LEVEL_MASK], memory_order_acquire);
+        if (w != NULL && w->view->head.poisoned == w->repaired) {
             *out = w;
             return MMF_OK;
         }
@@ -166,23 +185,24 @@ static int transfer(mmf_file *f, uint64_t offset, unsigned char *buf, size_t n,
                     int writing)
 {
     while (n > 0) {
-        uint64_t idx = offset >> WIN_SHIFT;
-        uint64_t in_win = offset & (((uint64_t)1 << WIN_SHIFT) - 1);
-        uint64_t room = ((uint64_t)1 << WIN_SHIFT) - in_win;
+        uint64_t in_win = offset & (WIN_SIZE - 1);
+        uint64_t room = WIN_SIZE - in_win;
         size_t k = room < n ? (size_t)room : n;
         struct mmf__window *w = NULL;
         mmf_view *v;
-        int rc = window_get(f, idx, &w);
+        int before, rc = window_get(f, offset >> WIN_SHIFT, &w);
 
         if (rc != MMF_OK)
             return rc;
         v = w->view;
+        before = v->head.poisoned;
+        MMF__BARRIER();
         if (writing)
             memcpy(v->head.data + in_win, buf, k);
         else
             memcpy(buf, v->head.data + in_win, k);
         MMF__BARRIER();
-        if (v->head.poisoned)
+        if (v->head.poisoned != before)
             return mmf__fail(MMF_EIO, 0);
         offset += k;
         buf += k;
@@ -215,6 +235,13 @@ int mmf_write(mmf_file *f, uint64_t offset, const void *src, size_t n)
         return mmf__fail(MMF_EACCES, 0);
     if (n == 0)
         return MMF_OK;
+    /* A delay-allocated shared-memory map commits what is written, so that
+     * a full tmpfs is MMF_ENOSPC rather than a fault. */
+    if (f->kind == MMF__KIND_SHM && (f->flags & MMF_OPT_DELAY_ALLOCATE)) {
+        int rc = mmf__os_commit(f->handle, offset, n);
+        if (rc != MMF_OK)
+            return rc;
+    }
     return transfer(f, offset, (unsigned char *)(uintptr_t)src, n, 1);
 }
 

@@ -96,14 +96,16 @@ static void discard_file(mmf_file *f)
  * MMF_MODE_CREATE, and `h` is closed.
  */
 static int finish_persisted(mmf_handle h, int by_handle, const char *path,
-                            int created, uint64_t capacity, int access,
-                            unsigned flags, const char *name, void *token,
-                            mmf_file **out)
+                            int created, int truncate, uint64_t capacity,
+                            int access, unsigned flags, const char *name,
+                            void *token, mmf_file **out)
 {
     int kind, rc;
     uint64_t size, cap = capacity;
     int grown = 0;
     mmf_handle reg = MMF_INVALID_HANDLE;
+    int deferred;
+    char *abs;
 
     rc = mmf__os_handle_info(h, by_handle, &kind, &size);
     if (rc != MMF_OK)
@@ -115,10 +117,28 @@ static int finish_persisted(mmf_handle h, int by_handle, const char *path,
         if (rc != MMF_OK)
             goto fail;
     }
-    switch (kind) {
-    case MMF__KIND_UNSUP:
+    /* Opening rules first (type, then whether the OS lets us map it this
+     * way), then MMF_MODE_CREATE's truncation, then the size rules. */
+    if (kind == MMF__KIND_UNSUP) {
         rc = mmf__fail(MMF_ENOTSUP, 0);
         goto fail;
+    }
+    /* The probe's refusals (execute on a noexec mount, descriptor rights)
+     * belong to opening; its resource failures (MMF_ENOMEM) come last. */
+    deferred = mmf__os_probe(h, kind, access);
+    if (deferred == MMF_EACCES || deferred == MMF_ENOTSUP) {
+        rc = deferred;
+        goto fail;
+    }
+    if (truncate && kind == MMF__KIND_FILE && size > 0) {
+        if (deferred == MMF_OK) {
+            rc = mmf__os_grow(h, size, 0, 0);
+            if (rc != MMF_OK)
+                goto fail;
+        }
+        size = 0;
+    }
+    switch (kind) {
     case MMF__KIND_DEVICE:
         if (cap == 0) {
             rc = mmf__fail(MMF_EINVAL, 0);
@@ -164,16 +184,22 @@ static int finish_persisted(mmf_handle h, int by_handle, const char *path,
         }
         break;
     }
-    rc = mmf__os_probe(h, kind, access);
-    if (rc != MMF_OK)
+    if (deferred != MMF_OK) {
+        rc = deferred;
         goto fail;
+    }
     if (kind == MMF__KIND_FILE && cap > size) {
         rc = mmf__os_grow(h, size, cap, (flags & MMF_OPT_DELAY_ALLOCATE) == 0);
         if (rc != MMF_OK)
             goto fail;
         grown = 1;
     }
-    rc = make_file(h, kind, cap, access, flags, created, name, path, out);
+    /* A created file's absolute path, for the directory fsync of a
+     * durable flush even after a chdir(). */
+    abs = created && path ? mmf__os_abspath(path) : NULL;
+    rc = make_file(h, kind, cap, access, flags, created, name, abs ? abs : path,
+                   out);
+    free(abs);
     if (rc == MMF_OK && token != NULL) {
         rc = mmf__os_reg_publish(token, *out);
         token = NULL; /* consumed either way */
@@ -210,7 +236,7 @@ int mmf_create_from_file(const char *path, int mode, const char *name,
                          mmf_file **out)
 {
     mmf_handle h;
-    int created = 0, rc;
+    int created = 0, truncate = 0, rc;
     void *token = NULL;
 
     if (out == NULL)
@@ -233,13 +259,15 @@ int mmf_create_from_file(const char *path, int mode, const char *name,
     if (name != NULL && (rc = mmf__os_reg_reserve(name, &token)) != MMF_OK)
         return rc;
     rc = mmf__os_open_file(path, mode, !read_only_access(access),
-                           (flags & MMF_OPT_INHERITABLE) != 0, &h, &created);
+                           !read_only_access(access) && capacity > 0,
+                           (flags & MMF_OPT_INHERITABLE) != 0, &h, &created,
+                           &truncate);
     if (rc != MMF_OK) {
         mmf__os_reg_cancel(token);
         return rc;
     }
-    return finish_persisted(h, 0, path, created, capacity, access, flags, name,
-                            token, out);
+    return finish_persisted(h, 0, path, created, truncate, capacity, access,
+                            flags, name, token, out);
 }
 
 int mmf_create_from_handle(mmf_handle handle, const char *name,
@@ -267,8 +295,8 @@ int mmf_create_from_handle(mmf_handle handle, const char *name,
         mmf__os_reg_cancel(token);
         return rc;
     }
-    return finish_persisted(h, 1, NULL, 0, capacity, access, flags, name, token,
-                            out);
+    return finish_persisted(h, 1, NULL, 0, 0, capacity, access, flags, name,
+                            token, out);
 }
 
 /* Builds the mmf_file of a named map the backend created or opened. */

@@ -52,11 +52,10 @@ struct mmf_file {
      * lock marks this handle as a holder (fd MMF_INVALID_HANDLE if none) */
     mmf__holder holder;
 
-    /* map-level I/O: two-level table of lazily mapped windows */
+    /* map-level I/O: a three-level table of lazily mapped windows */
     mmf__lock win_lock;
     size_t win_top_count;
-    _Atomic(struct mmf__window *) *_Atomic *win_top;
-    struct mmf__window *retired; /* replaced (poisoned) windows */
+    _Atomic(void *) *win_top;
 };
 
 struct mmf_view {
@@ -67,6 +66,7 @@ struct mmf_view {
     size_t map_len;     /* length of the OS mapping */
     size_t ptr_off;     /* data - base */
     int stream_owned;   /* belongs to an mmf_stream */
+    size_t guard_index; /* the backend's fault-guard table slot */
 };
 
 /* ---- core helpers (src/errors.c) ---- */
@@ -106,10 +106,15 @@ int mmf__flush_file(mmf_file *f, uint64_t offset, uint64_t len, unsigned flags);
 size_t mmf__os_page_size(void);
 size_t mmf__os_granularity(void);
 
-/* Opens or creates `path` as `mode` says; read-only when `writable` is 0.
- * *created is 1 if this call created the file. */
-int mmf__os_open_file(const char *path, int mode, int writable, int inheritable,
-                      mmf_handle *out, int *created);
+/* Opens or creates `path` as `mode` says; read-only when `writable` is 0;
+ * never creates unless `may_create`. *created is 1 if this call created
+ * the file; *truncate is 1 if MMF_MODE_CREATE found an existing file, which
+ * the caller truncates once the mapping is known to be possible. */
+int mmf__os_open_file(const char *path, int mode, int writable, int may_create,
+                      int inheritable, mmf_handle *out, int *created,
+                      int *truncate);
+/* The absolute, resolved path of an existing file (malloc'd), or NULL. */
+char *mmf__os_abspath(const char *path);
 /* Duplicates a caller's handle after checking it allows `writable` use. */
 int mmf__os_dup_handle(mmf_handle h, int writable, int inheritable,
                        mmf_handle *out);
@@ -139,6 +144,9 @@ int mmf__os_set_permissions(mmf_handle h, unsigned mode);
 int mmf__os_map(mmf_handle h, int kind, uint64_t aligned_offset, size_t len,
                 int access, void **base);
 void mmf__os_unmap(void *base, size_t len);
+/* Maps the view's file range again over its own address range, replacing
+ * pages the fault guard had replaced with zeros. */
+int mmf__os_remap(mmf_view *v);
 /* Flushes [addr, addr+len) of a mapping; addr is page-aligned. `file_off`
  * is the file offset of addr. */
 int mmf__os_flush_mapping(mmf_file *f, void *addr, size_t len,
@@ -179,8 +187,8 @@ int mmf__os_reg_reserve(const char *name, void **token);
 int mmf__os_reg_publish(void *token, mmf_file *f);
 
 /* Named mutexes (src/mutex.c checks arguments, the backend does the rest). */
-int mmf__os_mutex_create(const char *name, int initially_owned,
-                         unsigned flags, mmf_mutex **out);
+int mmf__os_mutex_create(const char *name, int initially_owned, unsigned flags,
+                         mmf_mutex **out);
 int mmf__os_mutex_open(const char *name, mmf_mutex **out);
 int mmf__os_mutex_lock(mmf_mutex *m, uint32_t timeout_ms, int try_only);
 int mmf__os_mutex_unlock(mmf_mutex *m);

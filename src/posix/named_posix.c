@@ -658,7 +658,7 @@ int mmf__os_unlink(const char *name)
     }
     if (rc != MMF_OK)
         return rc;
-    if (!r.have || r.rec.state != STATE_LIVE) {
+    if (!is_live(&r)) {
         clear_stale(&r);
         rc = foreign_exists(r.base) ? mmf__fail(MMF_EFORMAT, 0)
                                     : mmf__fail(MMF_ENOENT, ENOENT);

@@ -107,14 +107,24 @@ size_t mmf__os_granularity(void)
 
 /* ---- files ---- */
 
-int mmf__os_open_file(const char *path, int mode, int writable, int inheritable,
-                      mmf_handle *out, int *created)
+/* A name that exists as a symlink to nothing: O_EXCL refuses it and a
+ * plain open finds nothing, forever. */
+static int dangling(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+int mmf__os_open_file(const char *path, int mode, int writable, int may_create,
+                      int inheritable, mmf_handle *out, int *created,
+                      int *truncate)
 {
     int base = (writable ? O_RDWR : O_RDONLY) | O_NONBLOCK | O_NOCTTY |
                (inheritable ? 0 : O_CLOEXEC);
     int fd = -1;
 
     *created = 0;
+    *truncate = 0;
     switch (mode) {
     case MMF_MODE_CREATE_NEW:
         fd = mmf__sys_open(path, base | O_CREAT | O_EXCL, 0666);
@@ -127,12 +137,13 @@ int mmf__os_open_file(const char *path, int mode, int writable, int inheritable,
     case MMF_MODE_OPEN_OR_CREATE:
         /* Tell "created" from "opened" race-free: exclusive create first
          * (CREATE) or plain open first (OPEN_OR_CREATE), and loop while
-         * another process creates or removes the file under us. */
+         * another process creates or removes the file under us. An
+         * existing file is truncated by the caller (MMF_MODE_CREATE) once
+         * it knows the mapping can be made, not here. */
         for (int tries = 0; tries < 100; tries++) {
-            int existing = base | (mode == MMF_MODE_CREATE ? O_TRUNC : 0);
             if (mode == MMF_MODE_OPEN_OR_CREATE) {
-                fd = mmf__sys_open(path, existing, 0);
-                if (fd >= 0 || errno != ENOENT || !writable)
+                fd = mmf__sys_open(path, base, 0);
+                if (fd >= 0 || errno != ENOENT || !may_create)
                     break;
             }
             fd = mmf__sys_open(path, base | O_CREAT | O_EXCL, 0666);
@@ -143,14 +154,23 @@ int mmf__os_open_file(const char *path, int mode, int writable, int inheritable,
             if (errno != EEXIST)
                 break;
             if (mode == MMF_MODE_CREATE) {
-                fd = mmf__sys_open(path, existing, 0);
-                if (fd >= 0 || errno != ENOENT)
+                fd = mmf__sys_open(path, base, 0);
+                if (fd >= 0) {
+                    *truncate = 1;
+                    break;
+                }
+                if (errno != ENOENT)
                     break;
             }
+            if (dangling(path)) {
+                errno = ENOENT;
+                break;
+            }
         }
-        /* A read-only OPEN_OR_CREATE never creates. */
-        if (fd < 0 && errno == ENOENT && !writable)
-            return mmf__fail(MMF_EINVAL, ENOENT);
+        /* OPEN_OR_CREATE that may not create (read-only access, or
+         * capacity 0, which an empty new file could never satisfy). */
+        if (fd < 0 && errno == ENOENT && !may_create)
+            return mmf__fail(MMF_EINVAL, 0);
         break;
     default:
         return mmf__fail(MMF_EINVAL, 0);
@@ -173,11 +193,11 @@ int mmf__os_dup_handle(mmf_handle h, int writable, int inheritable,
         return mmf__fail(MMF_EINVAL, errno);
 #ifdef O_PATH
     if (fl & O_PATH)
-        return mmf__fail(MMF_EACCES, EBADF);
+        return mmf__fail(MMF_EACCES, 0);
 #endif
     if ((fl & O_ACCMODE) == O_WRONLY ||
         (writable && (fl & O_ACCMODE) != O_RDWR))
-        return mmf__fail(MMF_EACCES, EACCES);
+        return mmf__fail(MMF_EACCES, 0);
     fd = mmf__sys_dup((int)h, !inheritable);
     if (fd < 0)
         return os_fail();
@@ -264,6 +284,11 @@ int mmf__os_grow(mmf_handle h, uint64_t old_size, uint64_t new_size,
     return MMF_OK;
 }
 
+char *mmf__os_abspath(const char *path)
+{
+    return realpath(path, NULL);
+}
+
 void mmf__os_remove_created(const char *path, mmf_handle h)
 {
     struct stat a, b;
@@ -339,6 +364,18 @@ int mmf__os_map(mmf_handle h, int kind, uint64_t aligned_offset, size_t len,
         return os_fail();
     }
     *base = p;
+    return MMF_OK;
+}
+
+int mmf__os_remap(mmf_view *v)
+{
+    int flags =
+        v->head.access == MMF_ACCESS_COPY_ON_WRITE ? MAP_PRIVATE : MAP_SHARED;
+    void *p = mmf__sys_mmap(v->base, v->map_len, prot_of(v->head.access),
+                            flags | MAP_FIXED, (int)v->file->handle,
+                            (off_t)(v->offset - v->ptr_off));
+    if (p == MAP_FAILED)
+        return os_fail();
     return MMF_OK;
 }
 
@@ -500,7 +537,7 @@ static int touch_pages(mmf_view *v, unsigned char *p, size_t len, int write)
         else
             (void)*(volatile unsigned char *)(p + i);
     }
-    return v->head.poisoned ? mmf__fail(MMF_EIO, EFAULT) : MMF_OK;
+    return v->head.poisoned ? mmf__fail(MMF_EIO, 0) : MMF_OK;
 }
 
 int mmf__os_advise(mmf_view *v, void *addr, size_t len, int advice)
@@ -541,8 +578,14 @@ int mmf__os_advise(mmf_view *v, void *addr, size_t len, int advice)
     if (e == EFAULT || e == ENOMEM || e == EHWPOISON) {
         /* The pages cannot be had: memory for shared memory, the file's
          * blocks (or its length) for a file. */
-        int code = v->file->kind == MMF__KIND_SHM && e != EHWPOISON ? MMF_ENOSPC
-                                                                    : MMF_EIO;
+        int code = MMF_EIO;
+        struct stat st;
+        if (e != EHWPOISON && v->file->kind == MMF__KIND_SHM)
+            code = MMF_ENOSPC;
+        else if (e != EHWPOISON && v->file->kind == MMF__KIND_FILE &&
+                 fstat((int)v->file->handle, &st) == 0 &&
+                 (uint64_t)st.st_size >= v->offset + v->head.size)
+            code = MMF_ENOSPC; /* the file covers it: no blocks to be had */
         return mmf__fail(code, e);
     }
     return os_fail();
