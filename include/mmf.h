@@ -231,8 +231,10 @@ MMF_API int mmf_list(int (*fn)(const mmf_info *info, void *ctx), void *ctx);
  * MMF_MODE_CREATE → MMF_EINVAL; MMF_MODE_OPEN_OR_CREATE on a missing path →
  * MMF_EINVAL.
  *
- * name: NULL for an unnamed map; "" → MMF_EINVAL. In this release named maps
- * are not yet available on this platform: a valid name → MMF_ENOTSUP.
+ * name: NULL for an unnamed map; "" or an invalid name → MMF_EINVAL. With a
+ * name, other processes can mmf_open_existing(name) the same file while any
+ * holder keeps it; a live name → MMF_EEXIST, detected before the file is
+ * opened or created. The file itself always stays.
  *
  * Pipes, FIFOs, sockets and directories → MMF_ENOTSUP. Character and block
  * devices need an explicit capacity (block: at most the device's size).
@@ -254,7 +256,10 @@ MMF_API int mmf_create_from_file(const char *path, int mode, const char *name,
  * from a process that called mmf_create_new) maps that object: capacity 0
  * gives its exact capacity, any other capacity must equal it (MMF_ERANGE).
  * An invalid or closed handle → MMF_EINVAL; a handle lacking the rights that
- * `access` needs → MMF_EACCES. mmf_created() is 0.
+ * `access` needs → MMF_EACCES. mmf_created() is 0. When the descriptor is
+ * the data of a named libmmf map (inherited from its creator), the new map
+ * counts as a holder and reports the exact recorded capacity. With a name,
+ * as mmf_create_from_file.
  */
 MMF_API int mmf_create_from_handle(mmf_handle handle, const char *name,
                                    uint64_t capacity, int access,
@@ -264,25 +269,39 @@ MMF_API int mmf_create_from_handle(mmf_handle handle, const char *name,
  * Creates a non-persisted (memory-backed) map of exactly `capacity` bytes,
  * zero-filled. Storage is committed now (MMF_ENOSPC if it cannot be) unless
  * MMF_OPT_DELAY_ALLOCATE, in which case each view commits its own range when
- * it opens. name NULL: anonymous, shareable through its handle
- * (mmf_handle_of, MMF_OPT_INHERITABLE). capacity 0 or access WRITE →
- * MMF_EINVAL. In this release a non-NULL valid name → MMF_ENOTSUP.
+ * it opens. capacity 0 or access WRITE → MMF_EINVAL.
+ *
+ * name NULL: anonymous, shareable through its handle (mmf_handle_of,
+ * MMF_OPT_INHERITABLE). Named: a live name → MMF_EEXIST (of concurrent
+ * creators exactly one succeeds). The object lives while any process holds
+ * a handle or a view of it, and is removed when the last one closes, exits
+ * or is killed; MMF_OPT_KEEP_NAME keeps it until mmf_unlink instead. On
+ * POSIX the map named N is the shared-memory object "/N". Created 0600
+ * whatever the umask. Names: 1 to 250 bytes of 0x20-0x7E other than '/' and
+ * '\', not "." or ".."; a leading "Local\" is dropped and "Global\" too
+ * (POSIX has one namespace).
  */
 MMF_API int mmf_create_new(const char *name, uint64_t capacity, int access,
                            unsigned flags, mmf_file **out);
 
 /*
- * Opens the live named map, or creates it as mmf_create_new would.
- * name NULL, capacity 0 or access WRITE → MMF_EINVAL. In this release a
- * valid name → MMF_ENOTSUP.
+ * Opens the live named map (its capacity stays as created; `capacity` is
+ * checked, then ignored), or creates it as mmf_create_new would;
+ * mmf_created() tells which. name NULL, capacity 0 or access WRITE →
+ * MMF_EINVAL. Never fails with MMF_ENOENT or MMF_EEXIST because of
+ * concurrent creators or closers. A shared-memory object made by another
+ * program is opened, never replaced.
  */
 MMF_API int mmf_create_or_open(const char *name, uint64_t capacity, int access,
                                unsigned flags, mmf_file **out);
 
 /*
- * Opens a live named map. In this release: argument checks (name NULL or
- * invalid, access outside 0..5, unknown or disallowed flags → MMF_EINVAL),
- * then MMF_ENOTSUP.
+ * Opens a live named map, persisted or not, with `access` (any of the six,
+ * MMF_ACCESS_WRITE included). None, or one whose holders all died →
+ * MMF_ENOENT; more access than the object was created with (the view
+ * matrix of mmf_view_open) or than the OS permits → MMF_EACCES. flags: 0,
+ * MMF_OPT_INHERITABLE or MMF_OPT_DELAY_ALLOCATE (ignored); others →
+ * MMF_EINVAL.
  */
 MMF_API int mmf_open_existing(const char *name, int access, unsigned flags,
                               mmf_file **out);
@@ -293,8 +312,9 @@ MMF_API int mmf_open_existing(const char *name, int access, unsigned flags,
  */
 MMF_API int mmf_close(mmf_file *f);
 
-/* Removes a name kept with MMF_OPT_KEEP_NAME. Invalid name → MMF_EINVAL; in
- * this release a valid name → MMF_ENOTSUP. */
+/* Removes a libmmf map's name now, held or not: holders keep their memory,
+ * and the next create makes a new object. Missing → MMF_ENOENT; a
+ * shared-memory object libmmf did not create → MMF_EFORMAT (untouched). */
 MMF_API int mmf_unlink(const char *name);
 
 /* The map's exact capacity in bytes (0 for NULL). */
