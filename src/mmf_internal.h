@@ -32,7 +32,8 @@ struct mmf__window;
  * child holder locks of its own. */
 typedef struct mmf__holder {
     mmf_handle fd;
-    int kind; /* which namespace: 1 maps, 3 mutexes */
+    int kind;    /* which namespace: 1 maps, 3 mutexes */
+    int fork_fd; /* the child's holder description during fork() */
     struct mmf__holder *next, *prev;
 } mmf__holder;
 

@@ -219,8 +219,11 @@ static int write_record(struct reg *r)
     r->rec.size = sizeof r->rec;
     r->rec.signature = mmf__layout_signature();
     snprintf(r->rec.name, sizeof r->rec.name, "%s", r->base);
+    /* Through a char pointer: GCC 12 under ASan misreads the struct's
+     * size here (-Wstringop-overread). */
+    const char *bytes = (const char *)&r->rec;
     do
-        n = pwrite(r->fd, &r->rec, sizeof r->rec, 0);
+        n = pwrite(r->fd, bytes, sizeof r->rec, 0);
     while (n < 0 && errno == EINTR);
     if (n != (ssize_t)sizeof r->rec) {
         if (n >= 0)
@@ -619,6 +622,42 @@ int mmf__os_named_create(const char *name, uint64_t capacity, int access,
     return finish(&r, rc, flags, out);
 }
 
+/*
+ * No registration under the name: a shared-memory object there is foreign,
+ * unless a libmmf creator or closer is at work. Creators make the
+ * registration before the data, and closers remove the data before the
+ * registration; so data opened first, then found still linked after the
+ * registration was found absent, cannot be libmmf's.
+ */
+#define RETRY 1 /* internal: start over */
+
+static int open_unregistered(const char *name, int access, mmf__named *out)
+{
+    const char *base = base_name(name);
+    char file[256];
+    struct stat st;
+    int rc;
+
+    if (shm_dir() < 0 || !foreign_exists(base))
+        return mmf__fail(MMF_ENOENT, ENOENT);
+    rc = open_foreign(base, access, out);
+    if (rc != MMF_OK)
+        return rc == MMF_ENOENT ? mmf__fail(MMF_ENOENT, ENOENT) : rc;
+    reg_file_name(REC_SHM, base, file);
+    if (fstatat(shm_dir(), file, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        /* A libmmf object being created: look again, through its
+         * registration this time. */
+        named_undo(out);
+        return RETRY;
+    }
+    if (fstat((int)out->handle, &st) != 0 || st.st_nlink == 0) {
+        /* Removed meanwhile: gone. */
+        named_undo(out);
+        return mmf__fail(MMF_ENOENT, 0);
+    }
+    return MMF_OK;
+}
+
 int mmf__os_named_open(const char *name, int access, unsigned flags,
                        mmf__named *out)
 {
@@ -626,12 +665,13 @@ int mmf__os_named_open(const char *name, int access, unsigned flags,
     int rc;
 
     named_init(out);
-    rc = reg_open(REC_SHM, name, 0, &r);
-    if (rc == MMF_ENOENT) {
-        const char *base = base_name(name);
-        if (shm_dir() >= 0 && foreign_exists(base))
-            return open_foreign(base, access, out);
-        return mmf__fail(MMF_ENOENT, ENOENT);
+    for (int tries = 0;; tries++) {
+        rc = reg_open(REC_SHM, name, 0, &r);
+        if (rc != MMF_ENOENT)
+            break;
+        rc = open_unregistered(name, access, out);
+        if (rc != RETRY || tries == 100)
+            return rc == RETRY ? mmf__fail(MMF_EBUSY, 0) : rc;
     }
     if (rc != MMF_OK)
         return rc;
@@ -787,6 +827,36 @@ out:
     return rc;
 }
 
+static int is_tracked(int fd);
+
+/*
+ * A process started with an inherited handle of a named map also inherited
+ * its creator's registration descriptor (that is what kept the object alive
+ * for it until now). Once it attaches with a holder of its own, that
+ * inherited descriptor must go, or the object would outlive every handle
+ * for as long as this process runs.
+ */
+static void adopt_inherited(int reg_fd, int data_fd, int holder_fd)
+{
+    struct stat want, st;
+    struct dirent *e;
+    DIR *d;
+
+    if (fstat(reg_fd, &want) != 0 || (d = opendir("/proc/self/fd")) == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        int fd = atoi(e->d_name);
+        if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd == reg_fd ||
+            fd == data_fd || fd == holder_fd || fd == dirfd(d) ||
+            fstat(fd, &st) != 0 || st.st_dev != want.st_dev ||
+            st.st_ino != want.st_ino || is_tracked(fd))
+            continue;
+        /* The creator keeps its own reference; ours is redundant now. */
+        close(fd);
+    }
+    closedir(d);
+}
+
 int mmf__os_reg_attach(mmf_handle h, mmf_handle *reg, uint64_t *capacity)
 {
     char link[64], target[PATH_MAX];
@@ -813,8 +883,10 @@ int mmf__os_reg_attach(mmf_handle h, mmf_handle *reg, uint64_t *capacity)
     if (is_live(&r) && r.rec.kind == REC_SHM &&
         r.rec.dev == (uint64_t)st.st_dev && r.rec.ino == (uint64_t)st.st_ino) {
         rc = become_holder(&r, 0, reg);
-        if (rc == MMF_OK)
+        if (rc == MMF_OK) {
             *capacity = r.rec.capacity;
+            adopt_inherited(r.fd, (int)h, (int)*reg);
+        }
     }
     admin_unlock(r.fd);
     reg_close(&r);
@@ -827,33 +899,52 @@ static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
 static mmf__holder *tracked;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
+/*
+ * fork() shares each registration description between parent and child,
+ * so neither could see the other as a holder. Before the fork, each holder
+ * gets a second description with its own holder lock; the parent drops it
+ * after the fork and the child puts it under the holder's number. The lock
+ * exists before fork() returns, so a parent that closes at once still sees
+ * its child holding. Only async-signal-safe calls in the child.
+ */
 static void before_fork(void)
 {
     pthread_mutex_lock(&list_lock);
+    for (mmf__holder *h = tracked; h; h = h->next) {
+        char self[64];
+
+        snprintf(self, sizeof self, "/proc/self/fd/%d", (int)h->fd);
+        h->fork_fd = open(self, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (h->fork_fd >= 0 && lock_byte(h->fork_fd, F_RDLCK, 0) != 0) {
+            close(h->fork_fd);
+            h->fork_fd = -1;
+        }
+    }
 }
 
 static void after_fork_parent(void)
 {
+    for (mmf__holder *h = tracked; h; h = h->next) {
+        if (h->fork_fd >= 0)
+            close(h->fork_fd);
+        h->fork_fd = -1;
+    }
     pthread_mutex_unlock(&list_lock);
 }
 
-/* The child shares each registration description with its parent, so the
- * parent could not see it as another holder: give the child descriptions
- * of its own, with their own holder locks, under the same numbers. Only
- * async-signal-safe calls here. */
 static void after_fork_child(void)
 {
     for (mmf__holder *h = tracked; h; h = h->next) {
-        char self[64];
-        int fl = fcntl((int)h->fd, F_GETFD), fd;
+        int fl = fcntl((int)h->fd, F_GETFD);
 
-        snprintf(self, sizeof self, "/proc/self/fd/%d", (int)h->fd);
-        fd = open(self, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0)
+        if (h->fork_fd < 0)
             continue;
-        if (set_hold(fd, F_RDLCK) == 0 && dup2(fd, (int)h->fd) >= 0)
+        if (dup2(h->fork_fd, (int)h->fd) >= 0) {
             (void)fcntl((int)h->fd, F_SETFD, fl < 0 ? FD_CLOEXEC : fl);
-        close(fd);
+            (void)lock_byte((int)h->fd, F_RDLCK, (off_t)getpid() + 1);
+        }
+        close(h->fork_fd);
+        h->fork_fd = -1;
     }
     pthread_mutex_unlock(&list_lock);
 }
@@ -873,6 +964,17 @@ void mmf__os_reg_track(mmf__holder *h)
         tracked->prev = h;
     tracked = h;
     pthread_mutex_unlock(&list_lock);
+}
+
+static int is_tracked(int fd)
+{
+    int found = 0;
+
+    pthread_mutex_lock(&list_lock);
+    for (mmf__holder *h = tracked; h && !found; h = h->next)
+        found = h->fd == fd;
+    pthread_mutex_unlock(&list_lock);
+    return found;
 }
 
 static void untrack(mmf__holder *h)
@@ -966,12 +1068,19 @@ struct shared_mutex {
     pthread_mutex_t mutex;
 };
 
+/* Which thread of this process owns a mutex, and how many times: written
+ * only by the owner while it holds the mutex, read by close. */
+struct ownership {
+    atomic_int owner; /* thread id, 0 if no thread of this process */
+    int count;
+};
+
 /* One per mutex per process. */
 struct mutex_map {
     uint64_t dev, ino;
     struct shared_mutex *shared;
-    int handles;     /* open handles using this mapping */
-    atomic_int held; /* locks taken by this process's threads */
+    int handles; /* open handles using this mapping */
+    struct ownership own;
     struct mutex_map *next;
 };
 
@@ -980,7 +1089,7 @@ struct mmf_mutex {
     struct mutex_map *map;
     pthread_mutex_t *m;
     pthread_mutex_t local; /* unnamed mutex */
-    atomic_int local_held;
+    struct ownership local_own;
     int created;
     char *name;
 };
@@ -1038,7 +1147,8 @@ static int map_mutex(struct reg *r, struct mutex_map **out)
     mm->ino = (uint64_t)st.st_ino;
     mm->shared = p;
     mm->handles = 1;
-    atomic_init(&mm->held, 0);
+    atomic_init(&mm->own.owner, 0);
+    mm->own.count = 0;
     pthread_mutex_lock(&maps_lock);
     mm->next = maps;
     maps = mm;
@@ -1055,7 +1165,7 @@ static void unmap_mutex(struct mutex_map *mm, int drop_handle)
     pthread_mutex_lock(&maps_lock);
     if (drop_handle)
         mm->handles--;
-    if (mm->handles > 0 || atomic_load(&mm->held) > 0) {
+    if (mm->handles > 0 || atomic_load(&mm->own.owner) != 0) {
         pthread_mutex_unlock(&maps_lock);
         return;
     }
@@ -1078,7 +1188,7 @@ static int mutex_new(const char *name, mmf_mutex **out)
         return mmf__fail(MMF_ENOMEM, 0);
     m->holder.fd = MMF_INVALID_HANDLE;
     m->holder.kind = REC_MUTEX;
-    atomic_init(&m->local_held, 0);
+    atomic_init(&m->local_own.owner, 0);
     if (name != NULL && mmf__strdup(name, &m->name) != MMF_OK) {
         free(m);
         return MMF_ENOMEM;
@@ -1237,9 +1347,24 @@ int mmf__os_mutex_open(const char *name, mmf_mutex **out)
     return mutex_named(name, 0, 0, 0, out);
 }
 
-static atomic_int *held_counter(mmf_mutex *m)
+static struct ownership *ownership_of(mmf_mutex *m)
 {
-    return m->map ? &m->map->held : &m->local_held;
+    return m->map ? &m->map->own : &m->local_own;
+}
+
+/* Records a successful lock by the calling thread. After an owner died,
+ * its count (if it was a thread of this process) no longer applies. */
+static void took(mmf_mutex *m, int owner_died)
+{
+    struct ownership *o = ownership_of(m);
+    int self = (int)gettid();
+
+    if (owner_died || atomic_load(&o->owner) != self) {
+        o->count = 1;
+        atomic_store(&o->owner, self);
+    } else {
+        o->count++;
+    }
 }
 
 int mmf__os_mutex_lock(mmf_mutex *m, uint32_t timeout_ms, int try_only)
@@ -1269,12 +1394,12 @@ int mmf__os_mutex_lock(mmf_mutex *m, uint32_t timeout_ms, int try_only)
     }
     switch (r) {
     case 0:
-        atomic_fetch_add(held_counter(m), 1);
+        took(m, 0);
         return MMF_OK;
     case EOWNERDEAD:
         /* The caller owns it now; make it usable again. */
         (void)pthread_mutex_consistent(m->m);
-        atomic_fetch_add(held_counter(m), 1);
+        took(m, 1);
         return mmf__fail(MMF_EOWNERDEAD, r);
     case EBUSY:
         return mmf__fail(MMF_EBUSY, r);
@@ -1289,22 +1414,31 @@ int mmf__os_mutex_lock(mmf_mutex *m, uint32_t timeout_ms, int try_only)
 
 int mmf__os_mutex_unlock(mmf_mutex *m)
 {
-    int r = pthread_mutex_unlock(m->m);
+    struct ownership *o = ownership_of(m);
+    int released = 0, orphan = 0, r;
 
-    if (r == EPERM)
-        return mmf__fail(MMF_EPERM, r);
-    if (r != 0)
-        return mmf__fail(MMF_EIO, r);
-    if (m->map != NULL && atomic_fetch_sub(&m->map->held, 1) == 1) {
-        /* Last lock of this process released: a mapping no handle uses
-         * any more can go now. */
+    if (atomic_load(&o->owner) != (int)gettid())
+        return mmf__fail(MMF_EPERM, EPERM);
+    /* Update the bookkeeping while still holding the mutex. */
+    if (--o->count == 0) {
+        atomic_store(&o->owner, 0);
+        released = 1;
+    }
+    r = pthread_mutex_unlock(m->m);
+    if (r != 0) {
+        if (released)
+            atomic_store(&o->owner, (int)gettid());
+        o->count++;
+        return mmf__fail(r == EPERM ? MMF_EPERM : MMF_EIO, r);
+    }
+    if (released && m->map != NULL) {
+        /* This process no longer holds it: a mapping no handle uses any
+         * more can go now. */
         pthread_mutex_lock(&maps_lock);
-        int orphan = m->map->handles == 0;
+        orphan = m->map->handles == 0;
         pthread_mutex_unlock(&maps_lock);
         if (orphan)
             unmap_mutex(m->map, 0);
-    } else if (m->map == NULL) {
-        atomic_fetch_sub(&m->local_held, 1);
     }
     return MMF_OK;
 }
@@ -1317,9 +1451,19 @@ int mmf__os_mutex_close(mmf_mutex *m)
     } else {
         /* An unnamed mutex is only this handle. A held one stays held by
          * its thread, as on Windows; its memory must then stay too, since
-         * the thread's robust-mutex list points into it. */
-        if (atomic_load(&m->local_held) > 0)
+         * the thread's robust-mutex list points into it. Unless that
+         * thread is gone: then nobody can reach it any more. */
+        int owner = atomic_load(&m->local_own.owner);
+        if (owner == (int)gettid())
             return MMF_OK;
+        if (owner != 0) {
+            int r = pthread_mutex_trylock(&m->local);
+            if (r == EOWNERDEAD)
+                (void)pthread_mutex_consistent(&m->local);
+            else if (r != 0)
+                return MMF_OK; /* its owner is alive */
+            (void)pthread_mutex_unlock(&m->local);
+        }
         pthread_mutex_destroy(&m->local);
     }
     mutex_free(m);
