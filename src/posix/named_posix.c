@@ -72,6 +72,8 @@ struct reg {
     char base[256];
     char file[256];
     int have; /* the record read is valid */
+    int mine; /* this call made the file, or cleared a stale record:
+                 an empty one is then ours to remove */
     struct record rec;
 };
 
@@ -219,11 +221,12 @@ static int write_record(struct reg *r)
     r->rec.size = sizeof r->rec;
     r->rec.signature = mmf__layout_signature();
     snprintf(r->rec.name, sizeof r->rec.name, "%s", r->base);
-    /* Through a char pointer: GCC 12 under ASan misreads the struct's
-     * size here (-Wstringop-overread). */
-    const char *bytes = (const char *)&r->rec;
+    /* Through a plain buffer: GCC 12 under ASan misreads the struct's
+     * size in a direct pwrite (-Wstringop-overread). */
+    unsigned char bytes[sizeof(struct record)];
+    memcpy(bytes, &r->rec, sizeof bytes);
     do
-        n = pwrite(r->fd, bytes, sizeof r->rec, 0);
+        n = pwrite(r->fd, bytes, sizeof bytes, 0);
     while (n < 0 && errno == EINTR);
     if (n != (ssize_t)sizeof r->rec) {
         if (n >= 0)
@@ -263,6 +266,7 @@ static int reg_open(int kind, const char *name, int create, struct reg *r)
         struct stat a, b;
         int fd, rc;
 
+        r->mine = 0;
         fd = openat(dfd, r->file, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
         if (fd < 0 && errno == EACCES)
             fd = openat(dfd, r->file,
@@ -273,6 +277,7 @@ static int reg_open(int kind, const char *name, int create, struct reg *r)
                         0600);
             if (fd < 0 && errno == EEXIST)
                 continue;
+            r->mine = fd >= 0;
             if (fd >= 0 && fchmod(fd, 0600) != 0) {
                 int e = errno;
                 (void)unlinkat(dfd, r->file, 0);
@@ -352,6 +357,7 @@ static void clear_stale(struct reg *r)
         (void)unlinkat(shm_dir(), r->base, 0);
     if (ftruncate(r->fd, 0) == 0)
         r->have = 0;
+    r->mine = 1;
     memset(&r->rec, 0, sizeof r->rec);
 }
 
@@ -585,8 +591,10 @@ static int finish(struct reg *r, int rc, unsigned flags, mmf__named *out)
     }
     if (rc != MMF_OK)
         named_undo(out);
-    if (!r->have)
-        reg_remove(r); /* nothing registered: leave no file behind */
+    /* Nothing registered: leave no file behind, unless it is a fresh one
+     * some creator is about to fill. */
+    if (!r->have && r->mine)
+        reg_remove(r);
     admin_unlock(r->fd);
     reg_close(r);
     return rc;
@@ -641,15 +649,16 @@ static int open_unregistered(const char *name, int access, mmf__named *out)
     if (shm_dir() < 0 || !foreign_exists(base))
         return mmf__fail(MMF_ENOENT, ENOENT);
     rc = open_foreign(base, access, out);
-    if (rc != MMF_OK)
-        return rc == MMF_ENOENT ? mmf__fail(MMF_ENOENT, ENOENT) : rc;
     reg_file_name(REC_SHM, base, file);
     if (fstatat(shm_dir(), file, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        /* A libmmf object being created: look again, through its
-         * registration this time. */
-        named_undo(out);
+        /* A libmmf object being created (its data may still be empty):
+         * look again, through its registration this time. */
+        if (rc == MMF_OK)
+            named_undo(out);
         return RETRY;
     }
+    if (rc != MMF_OK)
+        return rc;
     if (fstat((int)out->handle, &st) != 0 || st.st_nlink == 0) {
         /* Removed meanwhile: gone. */
         named_undo(out);
@@ -734,7 +743,7 @@ int mmf__os_reg_reserve(const char *name, void **token)
         return rc;
     }
     if (is_live(r) || (!r->have && foreign_exists(r->base))) {
-        if (!r->have)
+        if (!r->have && r->mine)
             reg_remove(r);
         admin_unlock(r->fd);
         reg_close(r);
@@ -1260,8 +1269,10 @@ static int mutex_named(const char *name, int create, int initially_owned,
             break;
         if (r.have || !create) {
             /* Stale (or, opening, absent): never reinitialise a file some
-             * process might still map; remove it and start afresh. */
-            reg_remove(&r);
+             * process might still map; remove it and start afresh. An
+             * empty one is a creator's, about to be filled: leave it. */
+            if (r.have)
+                reg_remove(&r);
             admin_unlock(r.fd);
             reg_close(&r);
             if (!create) {
@@ -1543,7 +1554,7 @@ static int stat_registration(int kind, const char *file, const char *base,
     int have_rec = 0, have_data;
 
     if (fstatat(dfd, file, &rst, AT_SYMLINK_NOFOLLOW) != 0 ||
-        !S_ISREG(rst.st_mode))
+        !S_ISREG(rst.st_mode) || rst.st_size == 0) /* empty: being made */
         return mmf__fail(MMF_ENOENT, ENOENT);
     fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd >= 0) {
