@@ -773,7 +773,7 @@ TEST(named_prefix_local_global)
 
 TEST(named_long_name)
 {
-    char n[300], n251[300], loc[300], plain[300], p[512];
+    char n[300], n251[300], loc[320], plain[300], p[512];
     mmf_file *f = NULL, *g = NULL, *x = NULL;
     int fd;
     struct stat st;
