@@ -423,12 +423,17 @@ MMF_API int mmf_view_advise(mmf_view *v, uint64_t pos, uint64_t len,
  * value does not fit at pos; MMF_EACCES for the wrong access; MMF_EIO once
  * the view is poisoned. These are inline and do not set mmf_last_os_error().
  */
-/* MMF__BARRIER keeps the poisoned-flag check after the access; MMF__USE
- * also keeps a load whose value the caller ignores (a dead load would never
- * fault, and the check after it would pass for bytes that are gone). */
+/* MMF__BARRIER keeps the poisoned-flag check after a store; MMF__USE keeps
+ * a load, even one whose value the caller ignores (a dead load would never
+ * fault, and the check after it would pass for bytes that are gone), and
+ * before the check, at no cost beyond the load itself. Reads need no check
+ * before the access (a poisoned view's pages read as zeros, so the check
+ * after it is enough, and the fast path stays one load and a few
+ * compares); writes check before too, so that a poisoned view writes
+ * nothing. */
 #if defined(__GNUC__) || defined(__clang__)
 #define MMF__BARRIER() __asm__ __volatile__("" ::: "memory")
-#define MMF__USE(x) __asm__ __volatile__("" : : "r"(x) : "memory")
+#define MMF__USE(x) __asm__ __volatile__("" : "+r"(x))
 #else
 #define MMF__BARRIER() ((void)0)
 #define MMF__USE(x)                                                            \
@@ -451,8 +456,6 @@ MMF_API int mmf_view_advise(mmf_view *v, uint64_t pos, uint64_t len,
             return MMF_ERANGE;                                                 \
         if (h->access == MMF_ACCESS_WRITE)                                     \
             return MMF_EACCES;                                                 \
-        if (h->poisoned)                                                       \
-            return MMF_EIO;                                                    \
         memcpy(&raw, h->data + pos, sizeof raw);                               \
         MMF__USE(raw);                                                         \
         if (h->poisoned)                                                       \
