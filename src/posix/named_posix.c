@@ -188,7 +188,8 @@ static int other_holders(int fd)
 
 static void admin_unlock(int fd)
 {
-    (void)flock(fd, LOCK_UN);
+    if (fd >= 0)
+        (void)flock(fd, LOCK_UN);
 }
 
 /* ---- records ---- */
@@ -267,24 +268,21 @@ static int reg_open(int kind, const char *name, int create, struct reg *r)
         int fd, rc;
 
         r->mine = 0;
-        fd = openat(dfd, r->file, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-        if (fd < 0 && errno == EACCES)
-            fd = openat(dfd, r->file,
-                        O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-        if (fd < 0 && errno == ENOENT && create) {
+        fd = -1;
+        if (create) {
             fd = openat(dfd, r->file,
                         O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                         0600);
-            if (fd < 0 && errno == EEXIST)
-                continue;
             r->mine = fd >= 0;
-            if (fd >= 0 && fchmod(fd, 0600) != 0) {
-                int e = errno;
-                (void)unlinkat(dfd, r->file, 0);
-                close(fd);
-                errno = e;
-                return os_fail();
-            }
+        }
+        if (fd < 0 && (!create || errno == EEXIST)) {
+            fd = openat(dfd, r->file,
+                        O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+            if (fd < 0 && errno == EACCES)
+                fd = openat(dfd, r->file,
+                            O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+            if (fd < 0 && errno == ENOENT && create)
+                continue; /* removed meanwhile: create it */
         }
         if (fd < 0) {
             int e = errno;
@@ -296,6 +294,13 @@ static int reg_open(int kind, const char *name, int create, struct reg *r)
             int e = errno;
             close(fd);
             return mmf__fail(MMF_EFORMAT, S_ISREG(a.st_mode) ? e : 0);
+        }
+        /* Created 0600 whatever the umask. */
+        if (r->mine && (a.st_mode & 07777) != 0600 && fchmod(fd, 0600) != 0) {
+            int e = errno;
+            (void)unlinkat(dfd, r->file, 0);
+            close(fd);
+            return mmf__fail(mmf__error_from_os(e), e);
         }
         while (flock(fd, LOCK_EX) != 0) {
             if (errno != EINTR) {
@@ -480,23 +485,20 @@ static int foreign_exists(const char *base)
  * registration (never a shared one), then releases the admin lock. */
 static int become_holder(struct reg *r, unsigned flags, mmf_handle *reg_out)
 {
-    char self[64];
-    int fd;
-
-    /* A new description: r->fd may be shared with nobody yet, but using a
-     * fresh one keeps the rule simple (one description per handle). */
-    snprintf(self, sizeof self, "/proc/self/fd/%d", r->fd);
-    fd = open(self, O_RDONLY | O_NONBLOCK |
-                        ((flags & MMF_OPT_INHERITABLE) ? 0 : O_CLOEXEC));
-    if (fd < 0)
-        fd = dup(r->fd); /* no /proc: share r->fd's description */
-    if (fd < 0 || set_hold(fd, F_RDLCK) != 0) {
+    /* The description this call opened and flocked becomes the holder's:
+     * one per handle, never shared with another handle. */
+    if (set_hold(r->fd, F_RDLCK) != 0) {
         int e = errno;
-        if (fd >= 0)
-            close(fd);
         return mmf__fail(mmf__error_from_os(e), e);
     }
-    *reg_out = fd;
+    if ((flags & MMF_OPT_INHERITABLE) &&
+        mmf__os_set_inheritable(r->fd, 1) != MMF_OK) {
+        (void)set_hold(r->fd, F_UNLCK);
+        return mmf__fail(MMF_EIO, errno);
+    }
+    admin_unlock(r->fd);
+    *reg_out = r->fd;
+    r->fd = -1; /* handed over: reg_close leaves it open */
     return MMF_OK;
 }
 
@@ -527,7 +529,8 @@ static int create_data(struct reg *r, uint64_t capacity, int access,
             return mmf__fail(MMF_EEXIST, e);
         return mmf__fail(mmf__error_from_os(e), e);
     }
-    if (fstat(fd, &st) != 0 || mmf__sys_fchmod(fd, 0600) != 0 ||
+    if (fstat(fd, &st) != 0 ||
+        ((st.st_mode & 07777) != 0600 && mmf__sys_fchmod(fd, 0600) != 0) ||
         mmf__sys_ftruncate(fd, (off_t)capacity) != 0 ||
         (!(flags & MMF_OPT_DELAY_ALLOCATE) &&
          mmf__sys_fallocate(fd, 0, 0, (off_t)capacity) != 0 &&
@@ -845,20 +848,20 @@ static int is_tracked(int fd);
  * inherited descriptor must go, or the object would outlive every handle
  * for as long as this process runs.
  */
-static void adopt_inherited(int reg_fd, int data_fd, int holder_fd)
+static void adopt_inherited(int holder_fd, int data_fd)
 {
     struct stat want, st;
     struct dirent *e;
     DIR *d;
 
-    if (fstat(reg_fd, &want) != 0 || (d = opendir("/proc/self/fd")) == NULL)
+    if (fstat(holder_fd, &want) != 0 || (d = opendir("/proc/self/fd")) == NULL)
         return;
     while ((e = readdir(d)) != NULL) {
         int fd = atoi(e->d_name);
-        if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd == reg_fd ||
-            fd == data_fd || fd == holder_fd || fd == dirfd(d) ||
-            fstat(fd, &st) != 0 || st.st_dev != want.st_dev ||
-            st.st_ino != want.st_ino || is_tracked(fd))
+        if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd == data_fd ||
+            fd == holder_fd || fd == dirfd(d) || fstat(fd, &st) != 0 ||
+            st.st_dev != want.st_dev || st.st_ino != want.st_ino ||
+            is_tracked(fd))
             continue;
         /* The creator keeps its own reference; ours is redundant now. */
         close(fd);
@@ -894,7 +897,7 @@ int mmf__os_reg_attach(mmf_handle h, mmf_handle *reg, uint64_t *capacity)
         rc = become_holder(&r, 0, reg);
         if (rc == MMF_OK) {
             *capacity = r.rec.capacity;
-            adopt_inherited(r.fd, (int)h, (int)*reg);
+            adopt_inherited((int)*reg, (int)h);
         }
     }
     admin_unlock(r.fd);
@@ -903,6 +906,11 @@ int mmf__os_reg_attach(mmf_handle h, mmf_handle *reg, uint64_t *capacity)
 }
 
 /* ---- holders across fork, and release ---- */
+
+/* The calling thread's id, cached: gettid() is a system call, and locking
+ * must not make one. Reset in a fork child, whose one thread inherits the
+ * forking thread's cache. */
+static _Thread_local int tid_cache;
 
 static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
 static mmf__holder *tracked;
@@ -943,6 +951,7 @@ static void after_fork_parent(void)
 
 static void after_fork_child(void)
 {
+    tid_cache = 0;
     for (mmf__holder *h = tracked; h; h = h->next) {
         int fl = fcntl((int)h->fd, F_GETFD);
 
@@ -1034,7 +1043,17 @@ static int release_holder(mmf__holder *h, const char *name)
             removed = 1;
         }
     }
-    close(fd); /* drops the holder lock and the admin lock */
+    /* Drop both locks explicitly: a mapping made through this description
+     * (a mutex's) would keep it, and its locks, alive past close(). */
+    {
+        struct flock l;
+        memset(&l, 0, sizeof l);
+        l.l_type = F_UNLCK;
+        l.l_whence = SEEK_SET;
+        (void)fcntl(fd, F_OFD_SETLK, &l); /* l_len 0: the whole file */
+    }
+    admin_unlock(fd);
+    close(fd);
     h->fd = MMF_INVALID_HANDLE;
     return removed;
 }
@@ -1088,7 +1107,7 @@ struct ownership {
 struct mutex_map {
     uint64_t dev, ino;
     struct shared_mutex *shared;
-    int handles; /* open handles using this mapping */
+    atomic_int handles; /* open handles using this mapping */
     struct ownership own;
     struct mutex_map *next;
 };
@@ -1135,7 +1154,7 @@ static int map_mutex(struct reg *r, struct mutex_map **out)
     pthread_mutex_lock(&maps_lock);
     for (mm = maps; mm; mm = mm->next) {
         if (mm->dev == (uint64_t)st.st_dev && mm->ino == (uint64_t)st.st_ino) {
-            mm->handles++;
+            atomic_fetch_add(&mm->handles, 1);
             pthread_mutex_unlock(&maps_lock);
             *out = mm;
             return MMF_OK;
@@ -1155,7 +1174,7 @@ static int map_mutex(struct reg *r, struct mutex_map **out)
     mm->dev = (uint64_t)st.st_dev;
     mm->ino = (uint64_t)st.st_ino;
     mm->shared = p;
-    mm->handles = 1;
+    atomic_init(&mm->handles, 1);
     atomic_init(&mm->own.owner, 0);
     mm->own.count = 0;
     pthread_mutex_lock(&maps_lock);
@@ -1173,8 +1192,8 @@ static void unmap_mutex(struct mutex_map *mm, int drop_handle)
 
     pthread_mutex_lock(&maps_lock);
     if (drop_handle)
-        mm->handles--;
-    if (mm->handles > 0 || atomic_load(&mm->own.owner) != 0) {
+        atomic_fetch_sub(&mm->handles, 1);
+    if (atomic_load(&mm->handles) > 0 || atomic_load(&mm->own.owner) != 0) {
         pthread_mutex_unlock(&maps_lock);
         return;
     }
@@ -1358,6 +1377,17 @@ int mmf__os_mutex_open(const char *name, mmf_mutex **out)
     return mutex_named(name, 0, 0, 0, out);
 }
 
+static void install_fork_handler(void);
+
+static int self_tid(void)
+{
+    if (tid_cache == 0) {
+        pthread_once(&fork_once, install_fork_handler);
+        tid_cache = (int)gettid();
+    }
+    return tid_cache;
+}
+
 static struct ownership *ownership_of(mmf_mutex *m)
 {
     return m->map ? &m->map->own : &m->local_own;
@@ -1368,7 +1398,7 @@ static struct ownership *ownership_of(mmf_mutex *m)
 static void took(mmf_mutex *m, int owner_died)
 {
     struct ownership *o = ownership_of(m);
-    int self = (int)gettid();
+    int self = self_tid();
 
     if (owner_died || atomic_load(&o->owner) != self) {
         o->count = 1;
@@ -1428,7 +1458,7 @@ int mmf__os_mutex_unlock(mmf_mutex *m)
     struct ownership *o = ownership_of(m);
     int released = 0, orphan = 0, r;
 
-    if (atomic_load(&o->owner) != (int)gettid())
+    if (atomic_load(&o->owner) != self_tid())
         return mmf__fail(MMF_EPERM, EPERM);
     /* Update the bookkeeping while still holding the mutex. */
     if (--o->count == 0) {
@@ -1438,16 +1468,14 @@ int mmf__os_mutex_unlock(mmf_mutex *m)
     r = pthread_mutex_unlock(m->m);
     if (r != 0) {
         if (released)
-            atomic_store(&o->owner, (int)gettid());
+            atomic_store(&o->owner, self_tid());
         o->count++;
         return mmf__fail(r == EPERM ? MMF_EPERM : MMF_EIO, r);
     }
     if (released && m->map != NULL) {
         /* This process no longer holds it: a mapping no handle uses any
-         * more can go now. */
-        pthread_mutex_lock(&maps_lock);
-        orphan = m->map->handles == 0;
-        pthread_mutex_unlock(&maps_lock);
+         * more can go now (rare: only after a close while held). */
+        orphan = atomic_load(&m->map->handles) == 0;
         if (orphan)
             unmap_mutex(m->map, 0);
     }
@@ -1465,7 +1493,7 @@ int mmf__os_mutex_close(mmf_mutex *m)
          * the thread's robust-mutex list points into it. Unless that
          * thread is gone: then nobody can reach it any more. */
         int owner = atomic_load(&m->local_own.owner);
-        if (owner == (int)gettid())
+        if (owner == self_tid())
             return MMF_OK;
         if (owner != 0) {
             int r = pthread_mutex_trylock(&m->local);
