@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
 .PHONY: all build demo check check-plain check-valgrind check-asan \
-        format format-check install clean
+        bench format format-check install clean
 
 all: build
 
@@ -40,6 +40,11 @@ check-asan:
 	    -DMMF_SANITIZE=ON -DMMF_BUILD_EXAMPLES=OFF $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# The benchmarks: a table, bench/results/latest.json and a plot.
+# QUICK=1 uses a 64 MiB data set for a smoke run.
+bench: build
+	./$(BUILD)/bench/mmf_bench $(if $(QUICK),--quick) --out bench/results
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp')
