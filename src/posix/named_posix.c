@@ -1388,6 +1388,8 @@ static int self_tid(void)
     return tid_cache;
 }
 
+/* Relaxed order is enough for `owner`: it is written by the thread that
+ * holds the mutex, and the mutex orders everything else. */
 static struct ownership *ownership_of(mmf_mutex *m)
 {
     return m->map ? &m->map->own : &m->local_own;
@@ -1400,9 +1402,10 @@ static void took(mmf_mutex *m, int owner_died)
     struct ownership *o = ownership_of(m);
     int self = self_tid();
 
-    if (owner_died || atomic_load(&o->owner) != self) {
+    if (owner_died ||
+        atomic_load_explicit(&o->owner, memory_order_relaxed) != self) {
         o->count = 1;
-        atomic_store(&o->owner, self);
+        atomic_store_explicit(&o->owner, self, memory_order_relaxed);
     } else {
         o->count++;
     }
@@ -1458,17 +1461,17 @@ int mmf__os_mutex_unlock(mmf_mutex *m)
     struct ownership *o = ownership_of(m);
     int released = 0, orphan = 0, r;
 
-    if (atomic_load(&o->owner) != self_tid())
+    if (atomic_load_explicit(&o->owner, memory_order_relaxed) != self_tid())
         return mmf__fail(MMF_EPERM, EPERM);
     /* Update the bookkeeping while still holding the mutex. */
     if (--o->count == 0) {
-        atomic_store(&o->owner, 0);
+        atomic_store_explicit(&o->owner, 0, memory_order_relaxed);
         released = 1;
     }
     r = pthread_mutex_unlock(m->m);
     if (r != 0) {
         if (released)
-            atomic_store(&o->owner, self_tid());
+            atomic_store_explicit(&o->owner, self_tid(), memory_order_relaxed);
         o->count++;
         return mmf__fail(r == EPERM ? MMF_EPERM : MMF_EIO, r);
     }
