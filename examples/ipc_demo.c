@@ -22,8 +22,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#else
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 #define MAP_NAME "testmap"
 #define MUTEX_NAME "testmapmutex"
@@ -80,6 +85,27 @@ static int writer(const char *who, uint64_t offset, int32_t value)
 }
 
 /* Starts this program again as process `who` and waits for it. */
+#ifdef _WIN32
+static int run_child(const char *self, const char *who)
+{
+    char cmd[MAX_PATH + 16];
+    STARTUPINFOA si;
+    PROCESS_INFORMATION pi;
+    DWORD code = 1;
+
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    fflush(NULL);
+    snprintf(cmd, sizeof cmd, "\"%s\" %s", self, who);
+    if (!CreateProcessA(self, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi))
+        return -1;
+    WaitForSingleObject(pi.hProcess, INFINITE);
+    GetExitCodeProcess(pi.hProcess, &code);
+    CloseHandle(pi.hThread);
+    CloseHandle(pi.hProcess);
+    return (int)code;
+}
+#else
 static int run_child(const char *self, const char *who)
 {
     pid_t pid;
@@ -97,6 +123,7 @@ static int run_child(const char *self, const char *who)
         return -1;
     return WEXITSTATUS(status);
 }
+#endif
 
 static void wait_enter(const char *prompt)
 {
@@ -158,6 +185,13 @@ static int process_a(const char *self, int by_hand)
 
 int main(int argc, char **argv)
 {
+#ifdef _WIN32
+    char self[MAX_PATH];
+    DWORD n = GetModuleFileNameA(NULL, self, sizeof self);
+
+    if (n == 0 || n >= sizeof self)
+        snprintf(self, sizeof self, "%s", argv[0]);
+#else
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 
@@ -165,6 +199,7 @@ int main(int argc, char **argv)
         self[n] = '\0';
     else
         snprintf(self, sizeof self, "%s", argv[0]);
+#endif
     if (argc == 1)
         return process_a(self, 0);
     if (strcmp(argv[1], "A") == 0)

@@ -62,6 +62,7 @@ static int make_file(mmf_handle h, int kind, uint64_t capacity, int access,
     atomic_init(&f->refs, 1);
     atomic_init(&f->dir_synced, 0);
     f->handle = h;
+    f->section = MMF_INVALID_HANDLE;
     f->holder.fd = MMF_INVALID_HANDLE;
     f->kind = kind;
     f->capacity = capacity;
@@ -84,6 +85,8 @@ static int make_file(mmf_handle h, int kind, uint64_t capacity, int access,
 static void discard_file(mmf_file *f)
 {
     mmf__io_teardown(f);
+    if (f->section != MMF_INVALID_HANDLE)
+        mmf__os_close_handle(f->section);
     free(f->name);
     free(f->path);
     free(f);
@@ -200,9 +203,12 @@ static int finish_persisted(mmf_handle h, int by_handle, const char *path,
     rc = make_file(h, kind, cap, access, flags, created, name, abs ? abs : path,
                    out);
     free(abs);
-    if (rc == MMF_OK && token != NULL) {
-        rc = mmf__os_reg_publish(token, *out);
-        token = NULL; /* consumed either way */
+    if (rc == MMF_OK) {
+        rc = mmf__os_file_init(*out);
+        if (rc == MMF_OK && token != NULL) {
+            rc = mmf__os_reg_publish(token, *out);
+            token = NULL; /* consumed either way */
+        }
         if (rc != MMF_OK) {
             discard_file(*out);
             *out = NULL;
@@ -356,7 +362,8 @@ int mmf_create_new(const char *name, uint64_t capacity, int access,
         rc = mmf__os_named_create(name, capacity, access, flags, 0, &res);
         return rc == MMF_OK ? make_named(&res, access, flags, name, out) : rc;
     }
-    rc = mmf__os_anon_create(capacity, (flags & MMF_OPT_DELAY_ALLOCATE) == 0,
+    rc = mmf__os_anon_create(capacity, access,
+                             (flags & MMF_OPT_DELAY_ALLOCATE) == 0,
                              (flags & MMF_OPT_INHERITABLE) != 0, &h);
     if (rc != MMF_OK)
         return rc;
@@ -415,6 +422,8 @@ void mmf__file_release(mmf_file *f)
         return;
     if (f->holder.fd != MMF_INVALID_HANDLE)
         mmf__os_reg_release(&f->holder, f->name);
+    if (f->section != MMF_INVALID_HANDLE)
+        mmf__os_close_handle(f->section);
     mmf__os_close_handle(f->handle);
     free(f->name);
     free(f->path);
@@ -462,6 +471,8 @@ int mmf_set_inheritable(mmf_file *f, int inheritable)
     if (f == NULL)
         return mmf__fail(MMF_EINVAL, 0);
     rc = mmf__os_set_inheritable(f->handle, inheritable != 0);
+    if (rc == MMF_OK && f->section != MMF_INVALID_HANDLE)
+        rc = mmf__os_set_inheritable(f->section, inheritable != 0);
     if (rc == MMF_OK && f->holder.fd != MMF_INVALID_HANDLE)
         rc = mmf__os_reg_set_inheritable(f->holder.fd, inheritable != 0);
     return rc;
@@ -478,7 +489,11 @@ int mmf_set_permissions(mmf_file *f, unsigned mode)
     if (f->holder.fd != MMF_INVALID_HANDLE &&
         (rc = mmf__os_reg_set_permissions(f->holder.fd, mode)) != MMF_OK)
         return rc;
-    return mmf__os_set_permissions(f->handle, mode);
+    /* A Windows persisted map: its file, then its (named) section. */
+    rc = mmf__os_set_permissions(f->handle, mode);
+    if (rc == MMF_OK && f->section != MMF_INVALID_HANDLE)
+        rc = mmf__os_set_permissions(f->section, mode);
+    return rc;
 }
 
 int mmf_get_permissions(const mmf_file *f, unsigned *mode)

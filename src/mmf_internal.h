@@ -40,6 +40,10 @@ typedef struct mmf__holder {
 struct mmf_file {
     atomic_int refs;       /* the user's handle + one per open view */
     mmf_handle handle;     /* our own descriptor/HANDLE */
+    mmf_handle section;    /* Windows: the section a persisted map's views
+                              come from, when `handle` is its file;
+                              MMF_INVALID_HANDLE where `handle` itself is
+                              mapped (always on POSIX) */
     uint64_t capacity;     /* exact */
     int access;            /* as created or opened */
     int kind;              /* MMF__KIND_* */
@@ -128,22 +132,28 @@ int mmf__os_grow(mmf_handle h, uint64_t old_size, uint64_t new_size,
                  int reserve);
 /* Removes the file at `path` if it is still the file behind `h`. */
 void mmf__os_remove_created(const char *path, mmf_handle h);
-/* Creates an anonymous shared-memory object of `size` bytes. */
-int mmf__os_anon_create(uint64_t size, int commit, int inheritable,
+/* Creates an anonymous shared-memory object of `size` bytes for a map
+ * created with `access`. */
+int mmf__os_anon_create(uint64_t size, int access, int commit, int inheritable,
                         mmf_handle *out);
 /* Commits storage of [offset, offset+len) of a shared-memory object. */
 int mmf__os_commit(mmf_handle h, uint64_t offset, uint64_t len);
 /* Checks the OS lets this object be mapped with `access` (execute, O_APPEND,
  * noexec mounts): maps and unmaps one page. */
 int mmf__os_probe(mmf_handle h, int kind, int access);
+/* Completes a persisted map once its mmf_file is built (size, access, name
+ * and flags final): on Windows creates its section (named if f->name),
+ * MMF_EEXIST if the name was taken meanwhile. Nothing to do on POSIX. */
+int mmf__os_file_init(mmf_file *f);
 void mmf__os_close_handle(mmf_handle h);
 int mmf__os_set_inheritable(mmf_handle h, int inheritable);
 int mmf__os_get_permissions(mmf_handle h, unsigned *mode);
 int mmf__os_set_permissions(mmf_handle h, unsigned mode);
 
-/* Maps `len` bytes at `aligned_offset` (a multiple of the granularity). */
-int mmf__os_map(mmf_handle h, int kind, uint64_t aligned_offset, size_t len,
-                int access, void **base);
+/* Maps `len` bytes of f at `aligned_offset` (a multiple of the
+ * granularity). */
+int mmf__os_map(mmf_file *f, uint64_t aligned_offset, size_t len, int access,
+                void **base);
 void mmf__os_unmap(void *base, size_t len);
 /* Maps the view's file range again over its own address range, replacing
  * pages the fault guard had replaced with zeros. */

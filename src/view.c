@@ -34,8 +34,7 @@ int mmf__view_map(mmf_file *f, uint64_t offset, uint64_t size, int access,
     v = calloc(1, sizeof *v);
     if (v == NULL)
         return mmf__fail(MMF_ENOMEM, 0);
-    rc = mmf__os_map(f->handle, f->kind, aligned, (size_t)size + ptr_off,
-                     access, &base);
+    rc = mmf__os_map(f, aligned, (size_t)size + ptr_off, access, &base);
     if (rc != MMF_OK) {
         free(v);
         return rc;

@@ -298,11 +298,12 @@ void mmf__os_remove_created(const char *path, mmf_handle h)
         (void)unlink(path);
 }
 
-int mmf__os_anon_create(uint64_t size, int commit, int inheritable,
+int mmf__os_anon_create(uint64_t size, int access, int commit, int inheritable,
                         mmf_handle *out)
 {
     int fd;
 
+    (void)access; /* a memfd can be mapped any way; the probe checks exec */
     if (size > (uint64_t)INT64_MAX)
         return mmf__fail(MMF_ERANGE, EFBIG);
     fd = mmf__sys_memfd("mmf", inheritable ? 0 : MFD_CLOEXEC);
@@ -343,8 +344,8 @@ static int prot_of(int access)
     }
 }
 
-int mmf__os_map(mmf_handle h, int kind, uint64_t aligned_offset, size_t len,
-                int access, void **base)
+static int map_fd(mmf_handle h, int kind, uint64_t aligned_offset, size_t len,
+                  int access, void **base)
 {
     int flags = access == MMF_ACCESS_COPY_ON_WRITE ? MAP_PRIVATE : MAP_SHARED;
     void *p;
@@ -365,6 +366,12 @@ int mmf__os_map(mmf_handle h, int kind, uint64_t aligned_offset, size_t len,
     }
     *base = p;
     return MMF_OK;
+}
+
+int mmf__os_map(mmf_file *f, uint64_t aligned_offset, size_t len, int access,
+                void **base)
+{
+    return map_fd(f->handle, f->kind, aligned_offset, len, access, base);
 }
 
 int mmf__os_remap(mmf_view *v)
@@ -389,11 +396,17 @@ int mmf__os_probe(mmf_handle h, int kind, int access)
 {
     size_t page = mmf__os_page_size();
     void *p;
-    int rc = mmf__os_map(h, kind, 0, page, access, &p);
+    int rc = map_fd(h, kind, 0, page, access, &p);
 
     if (rc != MMF_OK)
         return rc;
     mmf__os_unmap(p, page);
+    return MMF_OK;
+}
+
+int mmf__os_file_init(mmf_file *f)
+{
+    (void)f; /* POSIX maps the descriptor itself */
     return MMF_OK;
 }
 
