@@ -3,11 +3,14 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+WIN_BUILD  ?= build-win
+WINE       := $(firstword $(shell command -v wine64 wine 2>/dev/null) \
+                $(wildcard /usr/lib/wine/wine64))
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all build demo check check-plain check-valgrind check-asan \
-        bench format format-check install clean
+.PHONY: all build demo check check-plain check-valgrind check-windows \
+        check-asan bench format format-check install clean
 
 all: build
 
@@ -22,8 +25,10 @@ demo: build
 	./$(BUILD)/large_file
 
 # Build, run the whole suite, run it again under valgrind (when installed),
-# then under ASan+UBSan. The last line printed is CTest's summary.
-check: check-plain check-valgrind check-asan
+# run the Windows build's tests under wine (when mingw-w64 and wine are
+# installed), then everything under ASan+UBSan. The last line printed is
+# CTest's summary.
+check: check-plain check-valgrind check-windows check-asan
 
 check-plain: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
@@ -33,6 +38,16 @@ check-valgrind: build
 	    ./tests/run_valgrind.sh $(BUILD)/mmf_tests; \
 	else \
 	    echo "valgrind leg skipped: valgrind is not installed (apt-get install valgrind)"; \
+	fi
+
+check-windows:
+	@if command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 && [ -n "$(WINE)" ]; then \
+	    cmake -S . -B $(WIN_BUILD) -DMMF_WERROR=ON \
+	        -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/mingw-w64-x86_64.cmake >/dev/null && \
+	    cmake --build $(WIN_BUILD) -j$(JOBS) && \
+	    (cd $(WIN_BUILD) && ctest --output-on-failure); \
+	else \
+	    echo "Windows leg skipped: needs x86_64-w64-mingw32-gcc and wine (apt-get install gcc-mingw-w64-x86-64 wine64)"; \
 	fi
 
 check-asan:
@@ -56,4 +71,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(WIN_BUILD)
