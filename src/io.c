@@ -27,6 +27,7 @@
 #define LEVEL_SIZE ((size_t)1 << LEVEL_BITS)
 #define LEVEL_MASK (LEVEL_SIZE - 1)
 #define WIN_SIZE ((uint64_t)1 << WIN_SHIFT)
+#define WRITE_THROUGH_MIN ((size_t)256 << 10)
 
 typedef _Atomic(void *) slot;
 
@@ -235,6 +236,13 @@ int mmf_write(mmf_file *f, uint64_t offset, const void *src, size_t n)
         return mmf__fail(MMF_EACCES, 0);
     if (n == 0)
         return MMF_OK;
+    /* Large writes to a file go through its descriptor: the same page
+     * cache as every view, without a page fault per page. */
+    if (f->kind == MMF__KIND_FILE && n >= WRITE_THROUGH_MIN) {
+        int rc = mmf__os_write_through(f, offset, src, n);
+        if (rc != MMF_ENOTSUP)
+            return rc;
+    }
     /* A delay-allocated shared-memory map commits what is written, so that
      * a full tmpfs is MMF_ENOSPC rather than a fault. */
     if (f->kind == MMF__KIND_SHM && (f->flags & MMF_OPT_DELAY_ALLOCATE)) {

@@ -158,6 +158,12 @@ void mmf__os_unmap(void *base, size_t len);
 /* Maps the view's file range again over its own address range, replacing
  * pages the fault guard had replaced with zeros. */
 int mmf__os_remap(mmf_view *v);
+/* Writes n bytes at `offset` of a persisted map's file through its
+ * descriptor, coherent with every mapping of it (large mmf_write calls: no
+ * page faults). MMF_EIO if the file no longer covers the range;
+ * MMF_ENOTSUP where the platform prefers the mapping. */
+int mmf__os_write_through(mmf_file *f, uint64_t offset, const void *src,
+                          size_t n);
 /* Flushes [addr, addr+len) of a mapping; addr is page-aligned. `file_off`
  * is the file offset of addr. */
 int mmf__os_flush_mapping(mmf_file *f, void *addr, size_t len,

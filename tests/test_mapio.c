@@ -651,3 +651,38 @@ TEST(mapio_window_boundary)
     CHECK_MEM(buf, "first", 5);
     CHECK_EQ(t_file_size(p), cap);
 }
+
+/* Large writes to a file map go through the descriptor: they must be seen
+ * at once by views opened before, land in the file at the right offset,
+ * and on a file that shrank fail with MMF_EIO without growing it back. */
+TEST(mapio_large_write_coherent)
+{
+    const char *path = t_path("large-write.bin");
+    const size_t n = (size_t)3 << 20;
+    unsigned char *buf = malloc(n), *back = malloc(n);
+    mmf_file *f = file_map(path, 8 << 20, MMF_ACCESS_READ_WRITE);
+    mmf_view *v = open_view(f, 4096, 0, MMF_ACCESS_READ);
+    const unsigned char *d = mmf_view_data(v);
+
+    CHECK(buf != NULL && back != NULL);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (unsigned char)(i * 31 + 7);
+    CHECK_OK(mmf_write(f, 12345, buf, n));
+    CHECK_MEM(d + 12345 - 4096, buf, n);
+    CHECK_OK(mmf_read(f, 12345, back, n));
+    CHECK_MEM(back, buf, n);
+    t_pread(path, 12345, back, n);
+    CHECK_MEM(back, buf, n);
+    /* Neighbours untouched. */
+    CHECK(is_pattern(d + 12344 - 4096, 12344, 1));
+    CHECK(is_pattern(d + 12345 + n - 4096, 12345 + n, 1));
+
+    /* The file shrinks under the map: no write, no growth. */
+    CHECK(truncate(path, 1 << 20) == 0);
+    CHECK_RC(mmf_write(f, 2 << 20, buf, n), MMF_EIO);
+    CHECK_EQ(t_file_size(path), 1 << 20);
+    CHECK_OK(mmf_view_close(v));
+    CHECK_OK(mmf_close(f));
+    free(buf);
+    free(back);
+}

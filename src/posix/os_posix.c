@@ -386,6 +386,32 @@ int mmf__os_remap(mmf_view *v)
     return MMF_OK;
 }
 
+int mmf__os_write_through(mmf_file *f, uint64_t offset, const void *src,
+                          size_t n)
+{
+    const unsigned char *p = src;
+    struct stat st;
+
+    /* A file that shrank under the map: MMF_EIO, as a view would report;
+     * never grow it back by writing. */
+    if (mmf__sys_fstat((int)f->handle, &st) != 0)
+        return os_fail();
+    if ((uint64_t)st.st_size < offset + n)
+        return mmf__fail(MMF_EIO, 0);
+    while (n > 0) {
+        ssize_t k = pwrite((int)f->handle, p, n, (off_t)offset);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return os_fail();
+        }
+        p += k;
+        offset += (uint64_t)k;
+        n -= (size_t)k;
+    }
+    return MMF_OK;
+}
+
 void mmf__os_unmap(void *base, size_t len)
 {
     if (base != NULL)
