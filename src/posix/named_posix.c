@@ -37,6 +37,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -907,11 +908,6 @@ int mmf__os_reg_attach(mmf_handle h, mmf_handle *reg, uint64_t *capacity)
 
 /* ---- holders across fork, and release ---- */
 
-/* The calling thread's id, cached: gettid() is a system call, and locking
- * must not make one. Reset in a fork child, whose one thread inherits the
- * forking thread's cache. */
-static _Thread_local int tid_cache;
-
 static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
 static mmf__holder *tracked;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
@@ -951,7 +947,6 @@ static void after_fork_parent(void)
 
 static void after_fork_child(void)
 {
-    tid_cache = 0;
     for (mmf__holder *h = tracked; h; h = h->next) {
         int fl = fcntl((int)h->fd, F_GETFD);
 
@@ -1096,19 +1091,35 @@ struct shared_mutex {
     pthread_mutex_t mutex;
 };
 
-/* Which thread of this process owns a mutex, and how many times: written
- * only by the owner while it holds the mutex, read by close. */
-struct ownership {
-    atomic_int owner; /* thread id, 0 if no thread of this process */
-    int count;
-};
+/* The thread id of a mutex's owner, from glibc's lock word (its layout is
+ * part of glibc's ABI); 0 if free, -1 where the C library does not tell.
+ * Read on close only: the lock and unlock paths keep no books of their own. */
+static int owner_tid(pthread_mutex_t *m)
+{
+#ifdef __GLIBC__
+    return (int)(*(volatile unsigned *)&m->__data.__lock & 0x3fffffffu);
+#else
+    (void)m;
+    return -1;
+#endif
+}
+
+/* Does a live thread of this process hold the mutex (or can we not tell)?
+ * Its mapping must then stay, for the kernel's robust-list walk. */
+static int held_here(pthread_mutex_t *m)
+{
+    int tid = owner_tid(m);
+
+    if (tid <= 0)
+        return tid < 0;
+    return syscall(SYS_tgkill, (long)getpid(), (long)tid, 0L) == 0;
+}
 
 /* One per mutex per process. */
 struct mutex_map {
     uint64_t dev, ino;
     struct shared_mutex *shared;
     atomic_int handles; /* open handles using this mapping */
-    struct ownership own;
     struct mutex_map *next;
 };
 
@@ -1117,7 +1128,6 @@ struct mmf_mutex {
     struct mutex_map *map;
     pthread_mutex_t *m;
     pthread_mutex_t local; /* unnamed mutex */
-    struct ownership local_own;
     int created;
     char *name;
 };
@@ -1175,8 +1185,6 @@ static int map_mutex(struct reg *r, struct mutex_map **out)
     mm->ino = (uint64_t)st.st_ino;
     mm->shared = p;
     atomic_init(&mm->handles, 1);
-    atomic_init(&mm->own.owner, 0);
-    mm->own.count = 0;
     pthread_mutex_lock(&maps_lock);
     mm->next = maps;
     maps = mm;
@@ -1193,7 +1201,7 @@ static void unmap_mutex(struct mutex_map *mm, int drop_handle)
     pthread_mutex_lock(&maps_lock);
     if (drop_handle)
         atomic_fetch_sub(&mm->handles, 1);
-    if (atomic_load(&mm->handles) > 0 || atomic_load(&mm->own.owner) != 0) {
+    if (atomic_load(&mm->handles) > 0 || held_here(&mm->shared->mutex)) {
         pthread_mutex_unlock(&maps_lock);
         return;
     }
@@ -1216,7 +1224,6 @@ static int mutex_new(const char *name, mmf_mutex **out)
         return mmf__fail(MMF_ENOMEM, 0);
     m->holder.fd = MMF_INVALID_HANDLE;
     m->holder.kind = REC_MUTEX;
-    atomic_init(&m->local_own.owner, 0);
     if (name != NULL && mmf__strdup(name, &m->name) != MMF_OK) {
         free(m);
         return MMF_ENOMEM;
@@ -1377,40 +1384,6 @@ int mmf__os_mutex_open(const char *name, mmf_mutex **out)
     return mutex_named(name, 0, 0, 0, out);
 }
 
-static void install_fork_handler(void);
-
-static int self_tid(void)
-{
-    if (tid_cache == 0) {
-        pthread_once(&fork_once, install_fork_handler);
-        tid_cache = (int)gettid();
-    }
-    return tid_cache;
-}
-
-/* Relaxed order is enough for `owner`: it is written by the thread that
- * holds the mutex, and the mutex orders everything else. */
-static struct ownership *ownership_of(mmf_mutex *m)
-{
-    return m->map ? &m->map->own : &m->local_own;
-}
-
-/* Records a successful lock by the calling thread. After an owner died,
- * its count (if it was a thread of this process) no longer applies. */
-static void took(mmf_mutex *m, int owner_died)
-{
-    struct ownership *o = ownership_of(m);
-    int self = self_tid();
-
-    if (owner_died ||
-        atomic_load_explicit(&o->owner, memory_order_relaxed) != self) {
-        o->count = 1;
-        atomic_store_explicit(&o->owner, self, memory_order_relaxed);
-    } else {
-        o->count++;
-    }
-}
-
 int mmf__os_mutex_lock(mmf_mutex *m, uint32_t timeout_ms, int try_only)
 {
     int r;
@@ -1438,12 +1411,10 @@ int mmf__os_mutex_lock(mmf_mutex *m, uint32_t timeout_ms, int try_only)
     }
     switch (r) {
     case 0:
-        took(m, 0);
         return MMF_OK;
     case EOWNERDEAD:
         /* The caller owns it now; make it usable again. */
         (void)pthread_mutex_consistent(m->m);
-        took(m, 1);
         return mmf__fail(MMF_EOWNERDEAD, r);
     case EBUSY:
         return mmf__fail(MMF_EBUSY, r);
@@ -1458,31 +1429,11 @@ int mmf__os_mutex_lock(mmf_mutex *m, uint32_t timeout_ms, int try_only)
 
 int mmf__os_mutex_unlock(mmf_mutex *m)
 {
-    struct ownership *o = ownership_of(m);
-    int released = 0, orphan = 0, r;
+    int r = pthread_mutex_unlock(m->m);
 
-    if (atomic_load_explicit(&o->owner, memory_order_relaxed) != self_tid())
-        return mmf__fail(MMF_EPERM, EPERM);
-    /* Update the bookkeeping while still holding the mutex. */
-    if (--o->count == 0) {
-        atomic_store_explicit(&o->owner, 0, memory_order_relaxed);
-        released = 1;
-    }
-    r = pthread_mutex_unlock(m->m);
-    if (r != 0) {
-        if (released)
-            atomic_store_explicit(&o->owner, self_tid(), memory_order_relaxed);
-        o->count++;
-        return mmf__fail(r == EPERM ? MMF_EPERM : MMF_EIO, r);
-    }
-    if (released && m->map != NULL) {
-        /* This process no longer holds it: a mapping no handle uses any
-         * more can go now (rare: only after a close while held). */
-        orphan = atomic_load(&m->map->handles) == 0;
-        if (orphan)
-            unmap_mutex(m->map, 0);
-    }
-    return MMF_OK;
+    if (r == 0)
+        return MMF_OK;
+    return mmf__fail(r == EPERM ? MMF_EPERM : MMF_EIO, r);
 }
 
 int mmf__os_mutex_close(mmf_mutex *m)
@@ -1495,15 +1446,14 @@ int mmf__os_mutex_close(mmf_mutex *m)
          * its thread, as on Windows; its memory must then stay too, since
          * the thread's robust-mutex list points into it. Unless that
          * thread is gone: then nobody can reach it any more. */
-        int owner = atomic_load(&m->local_own.owner);
-        if (owner == self_tid())
+        if (held_here(&m->local))
             return MMF_OK;
-        if (owner != 0) {
+        if (owner_tid(&m->local) != 0) {
             int r = pthread_mutex_trylock(&m->local);
             if (r == EOWNERDEAD)
                 (void)pthread_mutex_consistent(&m->local);
             else if (r != 0)
-                return MMF_OK; /* its owner is alive */
+                return MMF_OK;
             (void)pthread_mutex_unlock(&m->local);
         }
         pthread_mutex_destroy(&m->local);
