@@ -173,6 +173,23 @@ int mmf__os_flush_range(mmf_file *f, uint64_t offset, uint64_t len,
                         unsigned flags);
 int mmf__os_advise(mmf_view *v, void *addr, size_t len, int advice);
 
+/* The table of mappings the fault guards search (src/guard.c). */
+typedef struct mmf__guard_entry {
+    uintptr_t lo, hi; /* the mapping's address range */
+    mmf_view *view;
+    int zeroed;   /* Windows: the view is plain zero memory now */
+    unsigned gen; /* Windows: bumped at every swap */
+} mmf__guard_entry;
+void mmf__guard_lock(void);
+void mmf__guard_unlock(void);
+/* With the lock held: the entry whose range holds addr, or NULL. */
+mmf__guard_entry *mmf__guard_find(uintptr_t addr);
+/* With the lock held: the view's entry, or NULL. */
+mmf__guard_entry *mmf__guard_entry_of(const mmf_view *v);
+/* Take the lock themselves. */
+int mmf__guard_insert(mmf_view *v, uintptr_t lo, uintptr_t hi);
+void mmf__guard_erase(mmf_view *v);
+
 /* Fault guard: registers a view's mapping so that a SIGBUS inside it
  * poisons the view instead of killing the process. */
 int mmf__os_guard_add(mmf_view *v);

@@ -9,11 +9,8 @@
  * Faults elsewhere go to the previous handler, or get the default action,
  * as they would have without libmmf.
  *
- * The table is guarded by a spinlock, since a signal handler cannot take a
- * mutex. The handler may spin while another thread edits the table; no
- * thread touches a view's memory while holding the lock, so it cannot
- * fault there. fork() takes the lock first, so a child never inherits it
- * held.
+ * The table of mappings is src/guard.c's. fork() takes its lock first, so
+ * a child never inherits it held.
  */
 #define _GNU_SOURCE
 #include "sys_posix.h"
@@ -27,28 +24,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-struct guard_entry {
-    uintptr_t lo, hi;
-    mmf_view *view;
-};
-
-static atomic_flag table_lock = ATOMIC_FLAG_INIT;
-static struct guard_entry *table;
-static size_t table_len, table_cap;
 static struct sigaction previous;
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 static int install_error;
-
-static void lock_table(void)
-{
-    while (atomic_flag_test_and_set_explicit(&table_lock, memory_order_acquire))
-        ;
-}
-
-static void unlock_table(void)
-{
-    atomic_flag_clear_explicit(&table_lock, memory_order_release);
-}
 
 static int prot_of_view(const mmf_view *v)
 {
@@ -111,19 +89,19 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
         mmf_view *hit = NULL;
         void *p = MAP_FAILED;
 
-        lock_table();
-        for (size_t i = 0; i < table_len; i++) {
-            if (a >= table[i].lo && a < table[i].hi) {
-                uintptr_t at = a & ~(uintptr_t)(page - 1);
-                hit = table[i].view;
-                p = mmap((void *)at, table[i].hi - at, prot_of_view(hit),
-                         MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-                if (hit->head.poisoned < INT_MAX)
-                    hit->head.poisoned++;
-                break;
-            }
+        mmf__guard_entry *e;
+
+        mmf__guard_lock();
+        e = mmf__guard_find(a);
+        if (e != NULL) {
+            uintptr_t at = a & ~(uintptr_t)(page - 1);
+            hit = e->view;
+            p = mmap((void *)at, e->hi - at, prot_of_view(hit),
+                     MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (hit->head.poisoned < INT_MAX)
+                hit->head.poisoned++;
         }
-        unlock_table();
+        mmf__guard_unlock();
         errno = saved;
         if (p != MAP_FAILED)
             return;
@@ -134,12 +112,12 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 
 static void before_fork(void)
 {
-    lock_table();
+    mmf__guard_lock();
 }
 
 static void after_fork(void)
 {
-    unlock_table();
+    mmf__guard_unlock();
 }
 
 static void install(void)
@@ -166,34 +144,11 @@ int mmf__os_guard_add(mmf_view *v)
     pthread_once(&install_once, install);
     if (install_error)
         return mmf__fail(MMF_ENOMEM, install_error);
-    lock_table();
-    if (table_len == table_cap) {
-        /* Growing under the spinlock is fine: the handler only reads. */
-        size_t cap = table_cap ? table_cap * 2 : 64;
-        struct guard_entry *t = realloc(table, cap * sizeof *t);
-        if (t == NULL) {
-            unlock_table();
-            return mmf__fail(MMF_ENOMEM, 0);
-        }
-        table = t;
-        table_cap = cap;
-    }
-    table[table_len].lo = (uintptr_t)v->base;
-    table[table_len].hi = (uintptr_t)v->base + v->map_len;
-    table[table_len].view = v;
-    v->guard_index = table_len++;
-    unlock_table();
-    return MMF_OK;
+    return mmf__guard_insert(v, (uintptr_t)v->base,
+                             (uintptr_t)v->base + v->map_len);
 }
 
 void mmf__os_guard_remove(mmf_view *v)
 {
-    lock_table();
-    if (v->guard_index < table_len && table[v->guard_index].view == v) {
-        /* Move the last entry into the hole: O(1). */
-        table[v->guard_index] = table[--table_len];
-        if (v->guard_index < table_len)
-            table[v->guard_index].view->guard_index = v->guard_index;
-    }
-    unlock_table();
+    mmf__guard_erase(v);
 }

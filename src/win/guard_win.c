@@ -17,8 +17,7 @@
  * Another thread touching the view while it is swapped gets an access
  * violation, which the handler retries once the swap is done.
  *
- * The table is guarded by a spinlock: no thread touches a view's memory
- * while holding it, so the handler cannot deadlock against its own thread.
+ * The table of views is src/guard.c's, shared with the POSIX backend.
  */
 #include "sys_win.h"
 
@@ -26,39 +25,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-struct guard_entry {
-    uintptr_t lo, hi;
-    mmf_view *view;
-    int zeroed;   /* the view is plain zero memory now */
-    unsigned gen; /* bumped at every swap */
-};
-
-static atomic_flag table_lock = ATOMIC_FLAG_INIT;
-static struct guard_entry *table;
-static size_t table_len, table_cap;
 static PVOID handler;
 static DWORD tls_addr = TLS_OUT_OF_INDEXES, tls_gen = TLS_OUT_OF_INDEXES;
 static INIT_ONCE install_once = INIT_ONCE_STATIC_INIT;
 static DWORD install_error;
-
-static void lock_table(void)
-{
-    while (atomic_flag_test_and_set_explicit(&table_lock, memory_order_acquire))
-        YieldProcessor();
-}
-
-static void unlock_table(void)
-{
-    atomic_flag_clear_explicit(&table_lock, memory_order_release);
-}
-
-static struct guard_entry *find(uintptr_t a)
-{
-    for (size_t i = 0; i < table_len; i++)
-        if (a >= table[i].lo && a < table[i].hi)
-            return &table[i];
-    return NULL;
-}
 
 /* Would an access of `kind` (0 read, 1 write, 8 execute) to `a` succeed
  * as the page is mapped now? */
@@ -86,7 +56,7 @@ static int page_allows(uintptr_t a, ULONG_PTR kind)
 }
 
 /* Replaces entry e's view with zero memory. Table lock held. */
-static int zero_fill(struct guard_entry *e)
+static int zero_fill(mmf__guard_entry *e)
 {
     void *base = (void *)e->lo;
     size_t len = e->hi - e->lo;
@@ -110,7 +80,7 @@ static LONG CALLBACK on_exception(EXCEPTION_POINTERS *ep)
 {
     EXCEPTION_RECORD *r = ep->ExceptionRecord;
     DWORD code = r->ExceptionCode;
-    struct guard_entry *e;
+    mmf__guard_entry *e;
     uintptr_t a;
     ULONG_PTR kind;
     LONG verdict = EXCEPTION_CONTINUE_SEARCH;
@@ -123,8 +93,8 @@ static LONG CALLBACK on_exception(EXCEPTION_POINTERS *ep)
     kind = r->ExceptionInformation[0];
     a = (uintptr_t)r->ExceptionInformation[1];
     saved = GetLastError();
-    lock_table();
-    e = find(a);
+    mmf__guard_lock();
+    e = mmf__guard_find(a);
     if (e == NULL)
         goto out;
     if (code == EXCEPTION_ACCESS_VIOLATION) {
@@ -150,7 +120,7 @@ static LONG CALLBACK on_exception(EXCEPTION_POINTERS *ep)
         verdict = EXCEPTION_CONTINUE_EXECUTION;
     }
 out:
-    unlock_table();
+    mmf__guard_unlock();
     SetLastError(saved);
     return verdict;
 }
@@ -180,49 +150,26 @@ int mmf__os_guard_add(mmf_view *v)
     InitOnceExecuteOnce(&install_once, install, NULL, NULL);
     if (install_error)
         return mmf__fail(MMF_ENOMEM, (int)install_error);
-    lock_table();
-    if (table_len == table_cap) {
-        size_t cap = table_cap ? table_cap * 2 : 64;
-        struct guard_entry *t = realloc(table, cap * sizeof *t);
-        if (t == NULL) {
-            unlock_table();
-            return mmf__fail(MMF_ENOMEM, 0);
-        }
-        table = t;
-        table_cap = cap;
-    }
-    table[table_len].lo = (uintptr_t)v->base;
     /* The OS maps whole pages. */
-    table[table_len].hi =
-        ((uintptr_t)v->base + v->map_len + page - 1) & ~(uintptr_t)(page - 1);
-    table[table_len].view = v;
-    table[table_len].zeroed = 0;
-    table[table_len].gen = 0;
-    v->guard_index = table_len++;
-    unlock_table();
-    return MMF_OK;
+    return mmf__guard_insert(v, (uintptr_t)v->base,
+                             ((uintptr_t)v->base + v->map_len + page - 1) &
+                                 ~(uintptr_t)(page - 1));
 }
 
 void mmf__os_guard_remove(mmf_view *v)
 {
-    lock_table();
-    if (v->guard_index < table_len && table[v->guard_index].view == v) {
-        table[v->guard_index] = table[--table_len];
-        if (v->guard_index < table_len)
-            table[v->guard_index].view->guard_index = v->guard_index;
-    }
-    unlock_table();
+    mmf__guard_erase(v);
 }
 
 int mmf__win_guard_zeroed(const void *addr)
 {
-    struct guard_entry *e;
+    mmf__guard_entry *e;
     int zeroed;
 
-    lock_table();
-    e = find((uintptr_t)addr);
+    mmf__guard_lock();
+    e = mmf__guard_find((uintptr_t)addr);
     zeroed = e != NULL && e->zeroed;
-    unlock_table();
+    mmf__guard_unlock();
     return zeroed;
 }
 
@@ -239,7 +186,7 @@ int mmf__os_remap(mmf_view *v)
 {
     HANDLE s = mmf__win_section_of(v->file);
     uint64_t off = v->offset - v->ptr_off;
-    struct guard_entry *e;
+    mmf__guard_entry *e;
     DWORD rights, err = 0;
     void *p;
     int rc = MMF_OK;
@@ -255,10 +202,8 @@ int mmf__os_remap(mmf_view *v)
         rights = FILE_MAP_WRITE;
         break;
     }
-    lock_table();
-    e = v->guard_index < table_len && table[v->guard_index].view == v
-            ? &table[v->guard_index]
-            : NULL;
+    mmf__guard_lock();
+    e = mmf__guard_entry_of(v);
     if (e == NULL || !e->zeroed)
         goto out;
     /* Swap the zero memory for the section again, at the same address;
@@ -279,7 +224,7 @@ int mmf__os_remap(mmf_view *v)
     e->zeroed = 0;
     e->gen++;
 out:
-    unlock_table();
+    mmf__guard_unlock();
     if (rc == MMF_OK && v->file->kind == MMF__KIND_SHM)
         rc = mmf__win_commit_view(s, v->base, v->map_len, off, v->head.access);
     return rc;
