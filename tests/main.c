@@ -174,6 +174,68 @@ void t_pwrite(const char *path, uint64_t off, const void *buf, size_t n)
     close(fd);
 }
 
+mmf_file *t_file_map(const char *path, uint64_t size, int access)
+{
+    mmf_file *f = NULL;
+
+    t_make_file(path, size, -1);
+    CHECK_OK(mmf_create_from_file(path, MMF_MODE_OPEN, NULL, 0, access, 0, &f));
+    CHECK(f != NULL);
+    CHECK_EQ(mmf_capacity(f), size);
+    return f;
+}
+
+mmf_file *t_anon_map(uint64_t size, int access)
+{
+    mmf_file *f = NULL;
+
+    CHECK_OK(mmf_create_new(NULL, size, access, 0, &f));
+    CHECK(f != NULL);
+    CHECK_EQ(mmf_capacity(f), size);
+    return f;
+}
+
+mmf_view *t_open_view(mmf_file *f, uint64_t off, uint64_t size, int access)
+{
+    mmf_view *v = NULL;
+
+    CHECK_OK(mmf_view_open(f, off, size, access, &v));
+    CHECK(v != NULL);
+    return v;
+}
+
+int t_is_pattern(const void *p, uint64_t off, size_t n)
+{
+    const unsigned char *b = p;
+
+    for (size_t i = 0; i < n; i++)
+        if (b[i] != t_pattern(-1, off + i))
+            return 0;
+    return 1;
+}
+
+int t_all_bytes(const void *p, int c, size_t n)
+{
+    const unsigned char *b = p;
+
+    for (size_t i = 0; i < n; i++)
+        if (b[i] != (unsigned char)c)
+            return 0;
+    return 1;
+}
+
+int t_file_is_pattern(const char *path, uint64_t off, size_t n)
+{
+    unsigned char *buf = malloc(n);
+    int ok;
+
+    CHECK(buf != NULL);
+    t_pread(path, off, buf, n);
+    ok = t_is_pattern(buf, off, n);
+    free(buf);
+    return ok;
+}
+
 pid_t t_spawn(const char *name, const char *const *args)
 {
     const char *argv[64];

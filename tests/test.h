@@ -95,6 +95,18 @@ void t_pread(const char *path, uint64_t off, void *buf, size_t n);
 /* Writes n bytes at off with pwrite; fails the test on error. */
 void t_pwrite(const char *path, uint64_t off, const void *buf, size_t n);
 
+/* Shared fixtures: a file of `size` bytes of pattern -1 mapped with
+ * `access` (MMF_MODE_OPEN); an anonymous map; a view. Each fails the test
+ * if the call does. */
+mmf_file *t_file_map(const char *path, uint64_t size, int access);
+mmf_file *t_anon_map(uint64_t size, int access);
+mmf_view *t_open_view(mmf_file *f, uint64_t off, uint64_t size, int access);
+/* Do the n bytes at p hold pattern -1 from offset off? All equal to c? */
+int t_is_pattern(const void *p, uint64_t off, size_t n);
+int t_all_bytes(const void *p, int c, size_t n);
+/* Do the file's bytes [off, off+n) hold pattern -1? */
+int t_file_is_pattern(const char *path, uint64_t off, size_t n);
+
 /* Starts this runner again as `--helper name args...`; returns its pid. */
 pid_t t_spawn(const char *name, const char *const *args);
 /* Waits for a child and returns its exit status (128+sig if killed). */

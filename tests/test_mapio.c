@@ -15,72 +15,12 @@ static uint64_t pg(void)
     return (uint64_t)mmf_page_size();
 }
 
-static mmf_file *file_map(const char *path, uint64_t size, int access)
-{
-    mmf_file *f = NULL;
-
-    t_make_file(path, size, -1);
-    CHECK_OK(mmf_create_from_file(path, MMF_MODE_OPEN, NULL, 0, access, 0, &f));
-    CHECK(f != NULL);
-    return f;
-}
-
-static mmf_file *anon_map(uint64_t size, int access)
-{
-    mmf_file *f = NULL;
-
-    CHECK_OK(mmf_create_new(NULL, size, access, 0, &f));
-    CHECK(f != NULL);
-    return f;
-}
-
-static mmf_view *open_view(mmf_file *f, uint64_t off, uint64_t size, int access)
-{
-    mmf_view *v = NULL;
-
-    CHECK_OK(mmf_view_open(f, off, size, access, &v));
-    CHECK(v != NULL);
-    return v;
-}
-
-static int is_pattern(const void *p, uint64_t off, size_t n)
-{
-    const unsigned char *b = p;
-
-    for (size_t i = 0; i < n; i++)
-        if (b[i] != t_pattern(-1, off + i))
-            return 0;
-    return 1;
-}
-
-static int all_bytes(const void *p, int c, size_t n)
-{
-    const unsigned char *b = p;
-
-    for (size_t i = 0; i < n; i++)
-        if (b[i] != (unsigned char)c)
-            return 0;
-    return 1;
-}
-
-static int file_is_pattern(const char *path, uint64_t off, size_t n)
-{
-    unsigned char *buf = malloc(n);
-    int ok;
-
-    CHECK(buf != NULL);
-    t_pread(path, off, buf, n);
-    ok = is_pattern(buf, off, n);
-    free(buf);
-    return ok;
-}
-
 /* ---- arguments ---------------------------------------------------------- */
 
 TEST(mapio_null_args)
 {
     const char *p = t_path("f");
-    mmf_file *f = file_map(p, 100, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(p, 100, MMF_ACCESS_READ_WRITE);
     unsigned char buf[4] = {1, 2, 3, 4};
 
     CHECK_RC(mmf_read(NULL, 0, buf, 4), MMF_EINVAL);
@@ -95,7 +35,7 @@ TEST(mapio_null_args)
     CHECK_OK(mmf_read(f, 100, NULL, 0));
     CHECK_OK(mmf_write(f, 100, NULL, 0));
     CHECK_OK(mmf_close(f));
-    CHECK(file_is_pattern(p, 0, 100));
+    CHECK(t_file_is_pattern(p, 0, 100));
 }
 
 static void check_bounds(mmf_file *f, int writable)
@@ -118,7 +58,7 @@ static void check_bounds(mmf_file *f, int writable)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         memset(buf, 0xEE, (size_t)cap + 1);
         CHECK_RC(mmf_read(f, bad[i].off, buf, bad[i].n), MMF_ERANGE);
-        CHECK(all_bytes(buf, 0xEE, (size_t)cap + 1));
+        CHECK(t_all_bytes(buf, 0xEE, (size_t)cap + 1));
         CHECK_RC(mmf_write(f, bad[i].off, buf, bad[i].n), MMF_ERANGE);
         memset(buf, 0, (size_t)cap);
         CHECK_OK(mmf_read(f, 0, buf, (size_t)cap));
@@ -141,13 +81,13 @@ TEST(mapio_bounds_file)
 {
     const char *p = t_path("f");
     uint64_t cap = 2 * pg() + 5;
-    mmf_file *f = file_map(p, cap, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(p, cap, MMF_ACCESS_READ_WRITE);
     mmf_file *r;
 
     check_bounds(f, 1);
     CHECK_OK(mmf_close(f));
     CHECK_EQ(t_file_size(p), cap);
-    CHECK(file_is_pattern(p, 0, (size_t)cap));
+    CHECK(t_file_is_pattern(p, 0, (size_t)cap));
     CHECK_OK(mmf_create_from_file(p, MMF_MODE_OPEN, NULL, 0, MMF_ACCESS_READ, 0,
                                   &r));
     check_bounds(r, 0);
@@ -156,7 +96,7 @@ TEST(mapio_bounds_file)
 
 TEST(mapio_bounds_anon)
 {
-    mmf_file *f = anon_map(pg() + 3, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_anon_map(pg() + 3, MMF_ACCESS_READ_WRITE);
 
     check_bounds(f, 1);
     CHECK_OK(mmf_close(f));
@@ -177,7 +117,7 @@ TEST(mapio_access_read_only_maps)
 
         snprintf(name, sizeof name, "f%zu", i);
         p = t_path(name);
-        f = file_map(p, 3 * pg(), accs[i]);
+        f = t_file_map(p, 3 * pg(), accs[i]);
         memset(src, 0x55, sizeof src);
         CHECK_RC(mmf_write(f, 0, src, sizeof src), MMF_EACCES);
         CHECK_RC(mmf_write(f, pg() - 1, src, 2), MMF_EACCES);
@@ -188,19 +128,19 @@ TEST(mapio_access_read_only_maps)
         CHECK_RC(mmf_write(f, 3 * pg() + 1, src, 0), MMF_ERANGE);
         /* Reads work. */
         CHECK_OK(mmf_read(f, pg() - 10, buf, sizeof buf));
-        CHECK(is_pattern(buf, pg() - 10, sizeof buf));
+        CHECK(t_is_pattern(buf, pg() - 10, sizeof buf));
         CHECK_OK(mmf_read(f, 0, buf, 0));
         CHECK_OK(mmf_flush(f, 0, 0, MMF_FLUSH_SYNC));
         CHECK_OK(mmf_close(f));
-        CHECK(file_is_pattern(p, 0, (size_t)(3 * pg())));
+        CHECK(t_file_is_pattern(p, 0, (size_t)(3 * pg())));
     }
 }
 
 TEST(mapio_access_anon)
 {
-    mmf_file *r = anon_map(pg(), MMF_ACCESS_READ);
-    mmf_file *c = anon_map(pg(), MMF_ACCESS_COPY_ON_WRITE);
-    mmf_file *w = anon_map(pg(), MMF_ACCESS_READ_WRITE_EXECUTE);
+    mmf_file *r = t_anon_map(pg(), MMF_ACCESS_READ);
+    mmf_file *c = t_anon_map(pg(), MMF_ACCESS_COPY_ON_WRITE);
+    mmf_file *w = t_anon_map(pg(), MMF_ACCESS_READ_WRITE_EXECUTE);
     unsigned char buf[16];
 
     memset(buf, 0xEE, sizeof buf);
@@ -208,10 +148,10 @@ TEST(mapio_access_anon)
     CHECK_RC(mmf_write(c, 0, buf, 16), MMF_EACCES);
     CHECK_RC(mmf_write(c, 0, buf, 0), MMF_EACCES);
     CHECK_OK(mmf_read(r, 0, buf, 16));
-    CHECK(all_bytes(buf, 0, 16));
+    CHECK(t_all_bytes(buf, 0, 16));
     memset(buf, 0xEE, sizeof buf);
     CHECK_OK(mmf_read(c, pg() - 16, buf, 16));
-    CHECK(all_bytes(buf, 0, 16));
+    CHECK(t_all_bytes(buf, 0, 16));
     CHECK_OK(mmf_write(w, 5, "rwx", 3));
     CHECK_OK(mmf_read(w, 4, buf, 5));
     CHECK_MEM(buf, "\0rwx\0", 5);
@@ -226,38 +166,38 @@ TEST(mapio_cow_map_reads_object)
      * private pages, before and after mmf_read has set up its windows. */
     const char *p = t_path("f");
     uint64_t cap = 2 * pg();
-    mmf_file *f = file_map(p, cap, MMF_ACCESS_COPY_ON_WRITE);
-    mmf_view *c = open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
+    mmf_file *f = t_file_map(p, cap, MMF_ACCESS_COPY_ON_WRITE);
+    mmf_view *c = t_open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
     unsigned char buf[32];
 
     CHECK_OK(mmf_view_write(c, 0, "private", 7));
     CHECK_OK(mmf_read(f, 0, buf, sizeof buf));
-    CHECK(is_pattern(buf, 0, sizeof buf));
+    CHECK(t_is_pattern(buf, 0, sizeof buf));
     CHECK_OK(mmf_view_write(c, pg(), "private", 7));
     CHECK_OK(mmf_read(f, pg(), buf, sizeof buf));
-    CHECK(is_pattern(buf, pg(), sizeof buf));
+    CHECK(t_is_pattern(buf, pg(), sizeof buf));
     CHECK_RC(mmf_write(f, 0, "x", 1), MMF_EACCES);
     CHECK_OK(mmf_view_read(c, 0, buf, 7));
     CHECK_MEM(buf, "private", 7);
     CHECK_OK(mmf_view_close(c));
     CHECK_OK(mmf_close(f));
-    CHECK(file_is_pattern(p, 0, (size_t)cap));
+    CHECK(t_file_is_pattern(p, 0, (size_t)cap));
     CHECK_EQ(t_file_size(p), cap);
 }
 
 TEST(mapio_rw_map_ignores_cow_view)
 {
     const char *p = t_path("f");
-    mmf_file *f = file_map(p, pg(), MMF_ACCESS_READ_WRITE);
-    mmf_view *c = open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
+    mmf_file *f = t_file_map(p, pg(), MMF_ACCESS_READ_WRITE);
+    mmf_view *c = t_open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
     unsigned char buf[8];
 
     CHECK_OK(mmf_view_write(c, 8, "cowbytes", 8));
     CHECK_OK(mmf_read(f, 8, buf, 8));
-    CHECK(is_pattern(buf, 8, 8));
+    CHECK(t_is_pattern(buf, 8, 8));
     CHECK_OK(mmf_view_close(c));
     CHECK_OK(mmf_close(f));
-    CHECK(file_is_pattern(p, 0, (size_t)pg()));
+    CHECK(t_file_is_pattern(p, 0, (size_t)pg()));
 }
 
 /* ---- data paths --------------------------------------------------------- */
@@ -266,8 +206,8 @@ TEST(mapio_roundtrip_file)
 {
     const char *p = t_path("f");
     uint64_t cap = 4 * pg() + 12345;
-    mmf_file *f = file_map(p, cap, MMF_ACCESS_READ_WRITE);
-    mmf_view *before = open_view(f, pg() - 3, 2 * pg(), MMF_ACCESS_READ);
+    mmf_file *f = t_file_map(p, cap, MMF_ACCESS_READ_WRITE);
+    mmf_view *before = t_open_view(f, pg() - 3, 2 * pg(), MMF_ACCESS_READ);
     unsigned char *all = malloc((size_t)cap);
     unsigned char buf[256], src[256];
     const uint64_t offs[] = {0, 1, pg() - 1, pg() + 100, 12345, cap - 256};
@@ -275,7 +215,7 @@ TEST(mapio_roundtrip_file)
 
     CHECK(all != NULL);
     CHECK_OK(mmf_read(f, 0, all, (size_t)cap));
-    CHECK(is_pattern(all, 0, (size_t)cap));
+    CHECK(t_is_pattern(all, 0, (size_t)cap));
     for (size_t i = 0; i < sizeof offs / sizeof *offs; i++) {
         for (size_t k = 0; k < sizeof src; k++)
             src[k] = (unsigned char)(k * 5 + i * 17 + 1);
@@ -287,11 +227,11 @@ TEST(mapio_roundtrip_file)
     }
     /* A view opened before, and one opened after, see the writes. */
     CHECK_MEM(mmf_view_data(before), all + pg() - 3, (size_t)(2 * pg()));
-    after = open_view(f, 0, 0, MMF_ACCESS_READ);
+    after = t_open_view(f, 0, 0, MMF_ACCESS_READ);
     CHECK_MEM(mmf_view_data(after), all, (size_t)cap);
     /* A view's writes are seen by mmf_read. */
     {
-        mmf_view *w = open_view(f, 3 * pg() + 1, 10, MMF_ACCESS_WRITE);
+        mmf_view *w = t_open_view(f, 3 * pg() + 1, 10, MMF_ACCESS_WRITE);
         CHECK_OK(mmf_view_write(w, 0, "from view!", 10));
         memcpy(all + 3 * pg() + 1, "from view!", 10);
         CHECK_OK(mmf_read(f, 3 * pg(), buf, 12));
@@ -333,12 +273,12 @@ TEST(mapio_write_reaches_file_after_close)
 TEST(mapio_roundtrip_anon)
 {
     uint64_t cap = 3 * pg() + 1;
-    mmf_file *f = anon_map(cap, MMF_ACCESS_READ_WRITE);
-    mmf_view *v = open_view(f, 1, 0, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_anon_map(cap, MMF_ACCESS_READ_WRITE);
+    mmf_view *v = t_open_view(f, 1, 0, MMF_ACCESS_READ_WRITE);
     unsigned char buf[64];
 
     CHECK_OK(mmf_read(f, 0, buf, sizeof buf));
-    CHECK(all_bytes(buf, 0, sizeof buf));
+    CHECK(t_all_bytes(buf, 0, sizeof buf));
     CHECK_OK(mmf_write(f, cap - 5, "tail!", 5));
     CHECK_MEM((unsigned char *)mmf_view_data(v) + cap - 6, "tail!", 5);
     CHECK_OK(mmf_view_write(v, pg() - 1, "mid", 3));
@@ -352,8 +292,8 @@ TEST(mapio_zero_length)
 {
     const char *p = t_path("f");
     uint64_t cap = 100;
-    mmf_file *f = file_map(p, cap, MMF_ACCESS_READ_WRITE);
-    mmf_file *r = anon_map(cap, MMF_ACCESS_READ);
+    mmf_file *f = t_file_map(p, cap, MMF_ACCESS_READ_WRITE);
+    mmf_file *r = t_anon_map(cap, MMF_ACCESS_READ);
     unsigned char b = 0x33;
 
     CHECK_OK(mmf_read(f, 0, &b, 0));
@@ -369,7 +309,7 @@ TEST(mapio_zero_length)
     CHECK_RC(mmf_write(r, cap + 1, &b, 0), MMF_ERANGE);
     CHECK_OK(mmf_close(f));
     CHECK_OK(mmf_close(r));
-    CHECK(file_is_pattern(p, 0, (size_t)cap));
+    CHECK(t_file_is_pattern(p, 0, (size_t)cap));
 }
 
 /* ---- flush -------------------------------------------------------------- */
@@ -407,8 +347,8 @@ TEST(mapio_flush)
 {
     const char *p = t_path("f");
     uint64_t cap = 3 * pg() + 50;
-    mmf_file *f = file_map(p, cap, MMF_ACCESS_READ_WRITE);
-    mmf_file *a = anon_map(cap, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(p, cap, MMF_ACCESS_READ_WRITE);
+    mmf_file *a = t_anon_map(cap, MMF_ACCESS_READ_WRITE);
     unsigned char buf[8];
     const char *q = t_path("r");
     mmf_file *r, *c;
@@ -445,7 +385,7 @@ TEST(mapio_flush)
     check_flush_args(c);
     CHECK_OK(mmf_close(r));
     CHECK_OK(mmf_close(c));
-    CHECK(file_is_pattern(q, 0, (size_t)cap));
+    CHECK(t_file_is_pattern(q, 0, (size_t)cap));
 }
 
 /* ---- threads ------------------------------------------------------------ */
@@ -562,7 +502,7 @@ TEST(mapio_threads_file)
 {
     const char *p = t_path("f");
     mmf_file *f =
-        file_map(p, (uint64_t)NTHREADS * RANGE, MMF_ACCESS_READ_WRITE);
+        t_file_map(p, (uint64_t)NTHREADS * RANGE, MMF_ACCESS_READ_WRITE);
 
     run_workers(f, -1, p);
     CHECK_OK(mmf_close(f));
@@ -570,7 +510,7 @@ TEST(mapio_threads_file)
 
 TEST(mapio_threads_anon)
 {
-    mmf_file *f = anon_map((uint64_t)NTHREADS * RANGE, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_anon_map((uint64_t)NTHREADS * RANGE, MMF_ACCESS_READ_WRITE);
 
     run_workers(f, 0, NULL);
     CHECK_OK(mmf_close(f));
@@ -610,7 +550,7 @@ TEST(mapio_window_boundary)
     CHECK_EQ(buf[sizeof pre], 0xEE);
     /* And one that starts before the preset bytes (zeros of the hole). */
     CHECK_OK(mmf_read(f, G - 4096 - 100, buf, 200));
-    CHECK(all_bytes(buf, 0, 100));
+    CHECK(t_all_bytes(buf, 0, 100));
     CHECK_MEM(buf + 100, pre, 100);
 
     /* An 8 KiB write straddling 2^30 at an odd offset. */
@@ -629,7 +569,7 @@ TEST(mapio_window_boundary)
     CHECK_EQ(buf[sizeof src + 1], pre[G - 5001 + sizeof src - (G - 4096)]);
 
     /* A view over the boundary agrees. */
-    v = open_view(f, G - 10, 20, MMF_ACCESS_READ);
+    v = t_open_view(f, G - 10, 20, MMF_ACCESS_READ);
     CHECK_MEM(mmf_view_data(v), src + (G - 10 - (G - 5001)), 20);
     CHECK_OK(mmf_view_close(v));
 
@@ -660,8 +600,8 @@ TEST(mapio_large_write_coherent)
     const char *path = t_path("large-write.bin");
     const size_t n = (size_t)3 << 20;
     unsigned char *buf = malloc(n), *back = malloc(n);
-    mmf_file *f = file_map(path, 8 << 20, MMF_ACCESS_READ_WRITE);
-    mmf_view *v = open_view(f, 4096, 0, MMF_ACCESS_READ);
+    mmf_file *f = t_file_map(path, 8 << 20, MMF_ACCESS_READ_WRITE);
+    mmf_view *v = t_open_view(f, 4096, 0, MMF_ACCESS_READ);
     const unsigned char *d = mmf_view_data(v);
 
     CHECK(buf != NULL && back != NULL);
@@ -674,8 +614,8 @@ TEST(mapio_large_write_coherent)
     t_pread(path, 12345, back, n);
     CHECK_MEM(back, buf, n);
     /* Neighbours untouched. */
-    CHECK(is_pattern(d + 12344 - 4096, 12344, 1));
-    CHECK(is_pattern(d + 12345 + n - 4096, 12345 + n, 1));
+    CHECK(t_is_pattern(d + 12344 - 4096, 12344, 1));
+    CHECK(t_is_pattern(d + 12345 + n - 4096, 12345 + n, 1));
 
     /* The file shrinks under the map: no write, no growth. */
     CHECK(truncate(path, 1 << 20) == 0);

@@ -13,16 +13,6 @@ static uint64_t pg(void)
     return (uint64_t)mmf_page_size();
 }
 
-static mmf_file *file_map(const char *path, uint64_t size, int access)
-{
-    mmf_file *f = NULL;
-
-    t_make_file(path, size, -1);
-    CHECK_OK(mmf_create_from_file(path, MMF_MODE_OPEN, NULL, 0, access, 0, &f));
-    CHECK(f != NULL);
-    return f;
-}
-
 static mmf_stream *open_stream(mmf_file *f, uint64_t off, uint64_t size,
                                int access)
 {
@@ -33,45 +23,13 @@ static mmf_stream *open_stream(mmf_file *f, uint64_t off, uint64_t size,
     return s;
 }
 
-static int is_pattern(const void *p, uint64_t off, size_t n)
-{
-    const unsigned char *b = p;
-
-    for (size_t i = 0; i < n; i++)
-        if (b[i] != t_pattern(-1, off + i))
-            return 0;
-    return 1;
-}
-
-static int all_bytes(const void *p, int c, size_t n)
-{
-    const unsigned char *b = p;
-
-    for (size_t i = 0; i < n; i++)
-        if (b[i] != (unsigned char)c)
-            return 0;
-    return 1;
-}
-
-static int file_is_pattern(const char *path, uint64_t off, size_t n)
-{
-    unsigned char *buf = malloc(n);
-    int ok;
-
-    CHECK(buf != NULL);
-    t_pread(path, off, buf, n);
-    ok = is_pattern(buf, off, n);
-    free(buf);
-    return ok;
-}
-
 /* ---- opening ------------------------------------------------------------ */
 
 TEST(stream_open_args)
 {
     const char *p = t_path("f");
     uint64_t cap = 1000;
-    mmf_file *f = file_map(p, cap, MMF_ACCESS_READ);
+    mmf_file *f = t_file_map(p, cap, MMF_ACCESS_READ);
     mmf_stream *s;
 
     s = SENTINEL_STREAM;
@@ -112,13 +70,13 @@ TEST(stream_open_args)
     s = open_stream(f, 0, 0, MMF_ACCESS_READ);
     CHECK_OK(mmf_stream_close(s));
     CHECK_OK(mmf_close(f));
-    CHECK(file_is_pattern(p, 0, (size_t)cap));
+    CHECK(t_file_is_pattern(p, 0, (size_t)cap));
 }
 
 TEST(stream_initial_state)
 {
     uint64_t cap = 3 * pg() + 7;
-    mmf_file *f = file_map(t_path("f"), cap, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(t_path("f"), cap, MMF_ACCESS_READ_WRITE);
     mmf_stream *s = open_stream(f, 0, 0, MMF_ACCESS_READ_WRITE);
     mmf_stream *t = open_stream(f, 100, 200, MMF_ACCESS_READ);
     mmf_stream *e = open_stream(f, cap, 0, MMF_ACCESS_READ_WRITE);
@@ -159,7 +117,7 @@ TEST(stream_null)
 
 TEST(stream_read_sequence)
 {
-    mmf_file *f = file_map(t_path("f"), 1000, MMF_ACCESS_READ);
+    mmf_file *f = t_file_map(t_path("f"), 1000, MMF_ACCESS_READ);
     mmf_stream *s = open_stream(f, 100, 250, MMF_ACCESS_READ);
     unsigned char buf[128];
     size_t nread;
@@ -168,14 +126,14 @@ TEST(stream_read_sequence)
     nread = 999;
     CHECK_OK(mmf_stream_read(s, buf, 100, &nread));
     CHECK_EQ(nread, 100);
-    CHECK(is_pattern(buf, 100, 100));
-    CHECK(all_bytes(buf + 100, 0xEE, sizeof buf - 100));
+    CHECK(t_is_pattern(buf, 100, 100));
+    CHECK(t_all_bytes(buf + 100, 0xEE, sizeof buf - 100));
     CHECK_EQ(mmf_stream_tell(s), 100);
 
     nread = 999;
     CHECK_OK(mmf_stream_read(s, buf, 100, &nread));
     CHECK_EQ(nread, 100);
-    CHECK(is_pattern(buf, 200, 100));
+    CHECK(t_is_pattern(buf, 200, 100));
     CHECK_EQ(mmf_stream_tell(s), 200);
 
     /* Short read at the end; the rest of the buffer is untouched. */
@@ -183,8 +141,8 @@ TEST(stream_read_sequence)
     nread = 999;
     CHECK_OK(mmf_stream_read(s, buf, 100, &nread));
     CHECK_EQ(nread, 50);
-    CHECK(is_pattern(buf, 300, 50));
-    CHECK(all_bytes(buf + 50, 0xEE, sizeof buf - 50));
+    CHECK(t_is_pattern(buf, 300, 50));
+    CHECK(t_all_bytes(buf + 50, 0xEE, sizeof buf - 50));
     CHECK_EQ(mmf_stream_tell(s), 250);
 
     /* At the end: 0, not an error. */
@@ -192,7 +150,7 @@ TEST(stream_read_sequence)
     nread = 999;
     CHECK_OK(mmf_stream_read(s, buf, 100, &nread));
     CHECK_EQ(nread, 0);
-    CHECK(all_bytes(buf, 0xEE, sizeof buf));
+    CHECK(t_all_bytes(buf, 0xEE, sizeof buf));
     CHECK_EQ(mmf_stream_tell(s), 250);
     nread = 999;
     CHECK_OK(mmf_stream_read(s, buf, 1, &nread));
@@ -204,7 +162,7 @@ TEST(stream_read_sequence)
     CHECK_OK(mmf_stream_seek(s, 10, MMF_SEEK_SET, NULL));
     memset(buf, 0xEE, sizeof buf);
     CHECK_OK(mmf_stream_read(s, buf, 10, NULL));
-    CHECK(is_pattern(buf, 110, 10));
+    CHECK(t_is_pattern(buf, 110, 10));
     CHECK_EQ(buf[10], 0xEE);
     CHECK_EQ(mmf_stream_tell(s), 20);
 
@@ -235,7 +193,7 @@ TEST(stream_read_sequence)
 TEST(stream_read_whole_in_pieces)
 {
     uint64_t cap = 3 * pg() + 11;
-    mmf_file *f = file_map(t_path("f"), cap, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(t_path("f"), cap, MMF_ACCESS_READ_WRITE);
     mmf_stream *s = open_stream(f, 0, 0, MMF_ACCESS_READ);
     unsigned char *all = malloc((size_t)cap + 64);
     uint64_t got = 0;
@@ -252,7 +210,7 @@ TEST(stream_read_whole_in_pieces)
         step = step * 3 + 1;
     }
     CHECK_EQ(got, cap);
-    CHECK(is_pattern(all, 0, (size_t)cap));
+    CHECK(t_is_pattern(all, 0, (size_t)cap));
     free(all);
     CHECK_OK(mmf_stream_close(s));
     CHECK_OK(mmf_close(f));
@@ -263,7 +221,7 @@ TEST(stream_read_whole_in_pieces)
 TEST(stream_write_all_or_nothing)
 {
     const char *p = t_path("f");
-    mmf_file *f = file_map(p, 1000, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(p, 1000, MMF_ACCESS_READ_WRITE);
     mmf_stream *s = open_stream(f, 10, 100, MMF_ACCESS_READ_WRITE);
     unsigned char src[128], buf[128];
     const unsigned char *d = mmf_view_data(mmf_stream_view(s));
@@ -274,11 +232,11 @@ TEST(stream_write_all_or_nothing)
     /* 50 more do not fit in 40: nothing written, position kept. */
     CHECK_RC(mmf_stream_write(s, src, 50), MMF_ERANGE);
     CHECK_EQ(mmf_stream_tell(s), 60);
-    CHECK(is_pattern(d + 60, 70, 40));
+    CHECK(t_is_pattern(d + 60, 70, 40));
     CHECK_RC(mmf_stream_write(s, src, 41), MMF_ERANGE);
     CHECK_RC(mmf_stream_write(s, src, SIZE_MAX), MMF_ERANGE);
     CHECK_EQ(mmf_stream_tell(s), 60);
-    CHECK(is_pattern(d + 60, 70, 40));
+    CHECK(t_is_pattern(d + 60, 70, 40));
     /* Exactly to the end. */
     memset(src, 0x6D, sizeof src);
     CHECK_OK(mmf_stream_write(s, src, 40));
@@ -300,18 +258,18 @@ TEST(stream_write_all_or_nothing)
     CHECK_OK(mmf_stream_flush(s, MMF_FLUSH_SYNC));
 
     t_pread(p, 0, buf, 120);
-    CHECK(is_pattern(buf, 0, 10));
-    CHECK(all_bytes(buf + 10, 0x5C, 60));
-    CHECK(all_bytes(buf + 70, 0x6D, 40));
-    CHECK(is_pattern(buf + 110, 110, 10));
+    CHECK(t_is_pattern(buf, 0, 10));
+    CHECK(t_all_bytes(buf + 10, 0x5C, 60));
+    CHECK(t_all_bytes(buf + 70, 0x6D, 40));
+    CHECK(t_is_pattern(buf + 110, 110, 10));
     CHECK_OK(mmf_stream_close(s));
     CHECK_OK(mmf_close(f));
-    CHECK(file_is_pattern(p, 110, 890));
+    CHECK(t_file_is_pattern(p, 110, 890));
 }
 
 TEST(stream_write_then_read_back)
 {
-    mmf_file *f = file_map(t_path("f"), 4 * pg(), MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(t_path("f"), 4 * pg(), MMF_ACCESS_READ_WRITE);
     mmf_stream *w = open_stream(f, pg() - 1, 2 * pg(), MMF_ACCESS_WRITE);
     mmf_stream *r = open_stream(f, pg() - 1, 2 * pg(), MMF_ACCESS_READ);
     unsigned char chunk[100], buf[100];
@@ -337,7 +295,7 @@ TEST(stream_write_then_read_back)
     /* The tail the writer did not reach still holds the file's bytes. */
     CHECK_OK(mmf_stream_read(r, buf, sizeof buf, &nread));
     CHECK_EQ(nread, 2 * pg() - pos);
-    CHECK(is_pattern(buf, pg() - 1 + pos, nread));
+    CHECK(t_is_pattern(buf, pg() - 1 + pos, nread));
     CHECK_OK(mmf_stream_close(w));
     CHECK_OK(mmf_stream_close(r));
     CHECK_OK(mmf_close(f));
@@ -375,7 +333,7 @@ TEST(stream_access)
     /* Bounds come before access. */
     CHECK_RC(mmf_stream_write(r, src, 11), MMF_ERANGE);
     CHECK_RC(mmf_stream_write(rx, src, 11), MMF_ERANGE);
-    CHECK(file_is_pattern(p, 0, (size_t)pg()));
+    CHECK(t_file_is_pattern(p, 0, (size_t)pg()));
 
     /* No read access: EACCES, *nread 0, position and buffer unchanged. */
     memset(buf, 0xEE, sizeof buf);
@@ -385,7 +343,7 @@ TEST(stream_access)
     nread = 999;
     CHECK_RC(mmf_stream_read(w, buf, 0, &nread), MMF_EACCES);
     CHECK_EQ(nread, 0);
-    CHECK(all_bytes(buf, 0xEE, sizeof buf));
+    CHECK(t_all_bytes(buf, 0xEE, sizeof buf));
     CHECK_EQ(mmf_stream_tell(w), 0);
 
     /* The WRITE stream writes; READ streams read it. */
@@ -393,7 +351,7 @@ TEST(stream_access)
     CHECK_EQ(mmf_stream_tell(w), 10);
     CHECK_OK(mmf_stream_read(r, buf, 16, &nread));
     CHECK_EQ(nread, 10);
-    CHECK(all_bytes(buf, 0x71, 10));
+    CHECK(t_all_bytes(buf, 0x71, 10));
     CHECK_OK(mmf_stream_read(rx, buf, 16, &nread));
     CHECK_EQ(nread, 10);
 
@@ -403,7 +361,7 @@ TEST(stream_access)
     CHECK_OK(mmf_stream_seek(c, 0, MMF_SEEK_SET, NULL));
     CHECK_OK(mmf_stream_read(c, buf, 16, &nread));
     CHECK_EQ(nread, 10);
-    CHECK(all_bytes(buf, 0x2B, 4));
+    CHECK(t_all_bytes(buf, 0x2B, 4));
     CHECK_OK(mmf_stream_flush(c, MMF_FLUSH_SYNC));
     CHECK_OK(mmf_stream_close(r));
     CHECK_OK(mmf_stream_close(rx));
@@ -411,16 +369,16 @@ TEST(stream_access)
     CHECK_OK(mmf_stream_close(c));
     CHECK_OK(mmf_close(f));
     t_pread(p, 3, buf, 10);
-    CHECK(all_bytes(buf, 0x71, 10));
-    CHECK(file_is_pattern(p, 0, 3));
-    CHECK(file_is_pattern(p, 13, (size_t)pg() - 13));
+    CHECK(t_all_bytes(buf, 0x71, 10));
+    CHECK(t_file_is_pattern(p, 0, 3));
+    CHECK(t_file_is_pattern(p, 13, (size_t)pg() - 13));
 }
 
 /* ---- seek --------------------------------------------------------------- */
 
 TEST(stream_seek)
 {
-    mmf_file *f = file_map(t_path("f"), 1000, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(t_path("f"), 1000, MMF_ACCESS_READ_WRITE);
     mmf_stream *s = open_stream(f, 50, 300, MMF_ACCESS_READ_WRITE);
     uint64_t np;
     unsigned char b;
@@ -514,7 +472,7 @@ TEST(stream_seek)
 TEST(stream_seek_empty)
 {
     uint64_t cap = 100;
-    mmf_file *f = file_map(t_path("f"), cap, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(t_path("f"), cap, MMF_ACCESS_READ_WRITE);
     mmf_stream *s = open_stream(f, cap, 0, MMF_ACCESS_READ_WRITE);
     uint64_t np = 99;
     unsigned char b = 1;
@@ -540,7 +498,7 @@ TEST(stream_seek_empty)
 TEST(stream_view)
 {
     const char *p = t_path("f");
-    mmf_file *f = file_map(p, 2 * pg(), MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(p, 2 * pg(), MMF_ACCESS_READ_WRITE);
     mmf_stream *s = open_stream(f, 77, 500, MMF_ACCESS_READ_WRITE);
     mmf_view *v = mmf_stream_view(s);
     unsigned char buf[8];
@@ -552,7 +510,7 @@ TEST(stream_view)
     CHECK_EQ(mmf_view_offset(v), 77);
     CHECK_EQ(mmf_view_access(v), MMF_ACCESS_READ_WRITE);
     CHECK_EQ(mmf_view_pointer_offset(v), 77 % mmf_allocation_granularity());
-    CHECK(is_pattern(mmf_view_data(v), 77, 500));
+    CHECK(t_is_pattern(mmf_view_data(v), 77, 500));
     /* The stream owns it. */
     CHECK_RC(mmf_view_close(v), MMF_EINVAL);
     CHECK_RC(mmf_view_close(v), MMF_EINVAL);
@@ -578,7 +536,7 @@ TEST(stream_flush)
 {
     const char *p = t_path("f");
     uint64_t cap = 3 * pg();
-    mmf_file *f = file_map(p, cap, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(p, cap, MMF_ACCESS_READ_WRITE);
     mmf_stream *s = open_stream(f, pg() + 17, 100, MMF_ACCESS_READ_WRITE);
     mmf_stream *c = open_stream(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
     mmf_stream *r = open_stream(f, 1, 0, MMF_ACCESS_READ);
@@ -603,7 +561,7 @@ TEST(stream_flush)
     CHECK_OK(mmf_stream_write(c, "cowcowcow", 9));
     CHECK_OK(mmf_stream_flush(c, MMF_FLUSH_SYNC));
     CHECK_OK(mmf_stream_flush(c, MMF_FLUSH_DURABLE));
-    CHECK(file_is_pattern(p, 0, 9));
+    CHECK(t_file_is_pattern(p, 0, 9));
     CHECK_OK(mmf_stream_flush(r, MMF_FLUSH_SYNC));
     CHECK_RC(mmf_stream_flush(r, 7), MMF_EINVAL);
     /* A non-persisted map. */
@@ -620,7 +578,7 @@ TEST(stream_flush)
     CHECK_OK(mmf_stream_close(c));
     CHECK_OK(mmf_stream_close(r));
     CHECK_OK(mmf_close(f));
-    CHECK(file_is_pattern(p, 0, (size_t)pg() + 17));
+    CHECK(t_file_is_pattern(p, 0, (size_t)pg() + 17));
 }
 
 /* ---- unaligned offsets -------------------------------------------------- */
@@ -629,7 +587,7 @@ TEST(stream_unaligned_offsets)
 {
     const char *p = t_path("f");
     uint64_t cap = 4 * pg() + 20000;
-    mmf_file *f = file_map(p, cap, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(p, cap, MMF_ACCESS_READ_WRITE);
     const uint64_t offs[] = {1, pg() - 1, pg() + 1, 12345, 3 * pg() - 7};
     unsigned char buf[1000], src[1000];
 
@@ -641,7 +599,7 @@ TEST(stream_unaligned_offsets)
         CHECK_EQ(mmf_stream_length(s), 1000);
         CHECK_OK(mmf_stream_read(s, buf, sizeof buf, &nread));
         CHECK_EQ(nread, 1000);
-        CHECK(is_pattern(buf, off, 1000));
+        CHECK(t_is_pattern(buf, off, 1000));
         CHECK_OK(mmf_stream_read(s, buf, sizeof buf, &nread));
         CHECK_EQ(nread, 0);
         CHECK_OK(mmf_stream_close(s));
@@ -656,7 +614,7 @@ TEST(stream_unaligned_offsets)
         CHECK_OK(mmf_stream_close(s));
         t_pread(p, off - 1, buf, 12);
         CHECK_EQ(buf[0], t_pattern(-1, off - 1));
-        CHECK(all_bytes(buf + 1, 0xF0 + (int)i, 10));
+        CHECK(t_all_bytes(buf + 1, 0xF0 + (int)i, 10));
         CHECK_EQ(buf[11], t_pattern(-1, off + 10));
         /* Put the file's bytes back (the offsets overlap). */
         for (size_t k = 0; k < 10; k++)
@@ -688,7 +646,7 @@ TEST(stream_after_map_close)
 
     CHECK_OK(mmf_stream_read(s, buf, 16, &nread));
     CHECK_EQ(nread, 16);
-    CHECK(is_pattern(buf, pg() - 2, 16));
+    CHECK(t_is_pattern(buf, pg() - 2, 16));
     CHECK_OK(mmf_stream_seek(s, -16, MMF_SEEK_CUR, &np));
     CHECK_EQ(np, 0);
     CHECK_OK(mmf_stream_write(s, "after close!", 12));
@@ -718,8 +676,8 @@ TEST(stream_anon)
     memset(buf, 0xEE, sizeof buf);
     CHECK_OK(mmf_stream_read(s, buf, sizeof buf, &nread));
     CHECK_EQ(nread, 10);
-    CHECK(all_bytes(buf, 0, 10));
-    CHECK(all_bytes(buf + 10, 0xEE, sizeof buf - 10));
+    CHECK(t_all_bytes(buf, 0, 10));
+    CHECK(t_all_bytes(buf + 10, 0xEE, sizeof buf - 10));
     CHECK_OK(mmf_stream_seek(s, 0, MMF_SEEK_SET, NULL));
     CHECK_OK(mmf_stream_write(s, "0123456789", 10));
     CHECK_RC(mmf_stream_write(s, "x", 1), MMF_ERANGE);

@@ -17,78 +17,12 @@ static uint64_t pg(void)
     return (uint64_t)mmf_page_size();
 }
 
-/* Creates the file at `path` (pattern -1) and maps all of it. */
-static mmf_file *file_map(const char *path, uint64_t size, int access)
-{
-    mmf_file *f = NULL;
-
-    t_make_file(path, size, -1);
-    CHECK_OK(mmf_create_from_file(path, MMF_MODE_OPEN, NULL, 0, access, 0, &f));
-    CHECK(f != NULL);
-    CHECK_EQ(mmf_capacity(f), size);
-    return f;
-}
-
-/* An anonymous non-persisted map (zero-filled). */
-static mmf_file *anon_map(uint64_t size, int access)
-{
-    mmf_file *f = NULL;
-
-    CHECK_OK(mmf_create_new(NULL, size, access, 0, &f));
-    CHECK(f != NULL);
-    CHECK_EQ(mmf_capacity(f), size);
-    return f;
-}
-
-static mmf_view *open_view(mmf_file *f, uint64_t off, uint64_t size, int access)
-{
-    mmf_view *v = NULL;
-
-    CHECK_OK(mmf_view_open(f, off, size, access, &v));
-    CHECK(v != NULL);
-    return v;
-}
-
-/* Do the n bytes at p hold pattern -1 starting at file offset off? */
-static int is_pattern(const void *p, uint64_t off, size_t n)
-{
-    const unsigned char *b = p;
-
-    for (size_t i = 0; i < n; i++)
-        if (b[i] != t_pattern(-1, off + i))
-            return 0;
-    return 1;
-}
-
-static int all_bytes(const void *p, int c, size_t n)
-{
-    const unsigned char *b = p;
-
-    for (size_t i = 0; i < n; i++)
-        if (b[i] != (unsigned char)c)
-            return 0;
-    return 1;
-}
-
-/* The file's bytes [off, off+n) hold pattern -1? */
-static int file_is_pattern(const char *path, uint64_t off, size_t n)
-{
-    unsigned char *buf = malloc(n);
-    int ok;
-
-    CHECK(buf != NULL);
-    t_pread(path, off, buf, n);
-    ok = is_pattern(buf, off, n);
-    free(buf);
-    return ok;
-}
-
 /* ---- argument errors ---------------------------------------------------- */
 
 TEST(view_open_null_args)
 {
     const char *p = t_path("f");
-    mmf_file *f = file_map(p, 4096, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(p, 4096, MMF_ACCESS_READ_WRITE);
     mmf_view *v = SENTINEL_VIEW;
 
     CHECK_RC(mmf_view_open(NULL, 0, 0, MMF_ACCESS_READ, &v), MMF_EINVAL);
@@ -96,13 +30,13 @@ TEST(view_open_null_args)
     CHECK_RC(mmf_view_open(f, 0, 0, MMF_ACCESS_READ, NULL), MMF_EINVAL);
     CHECK_RC(mmf_view_open(NULL, 0, 0, MMF_ACCESS_READ, NULL), MMF_EINVAL);
     CHECK_OK(mmf_close(f));
-    CHECK(file_is_pattern(p, 0, 4096));
+    CHECK(t_file_is_pattern(p, 0, 4096));
 }
 
 TEST(view_open_bad_access)
 {
-    mmf_file *f = file_map(t_path("f"), 4096, MMF_ACCESS_READ_WRITE);
-    mmf_file *a = anon_map(4096, MMF_ACCESS_READ_WRITE_EXECUTE);
+    mmf_file *f = t_file_map(t_path("f"), 4096, MMF_ACCESS_READ_WRITE);
+    mmf_file *a = t_anon_map(4096, MMF_ACCESS_READ_WRITE_EXECUTE);
     const int bad[] = {-1, 6, 7, 100, -1000};
 
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -153,14 +87,14 @@ static void check_view_ranges(mmf_file *f)
         CHECK(v == NULL);
     }
     /* The limits themselves are fine. */
-    v = open_view(f, 0, cap, MMF_ACCESS_READ);
+    v = t_open_view(f, 0, cap, MMF_ACCESS_READ);
     CHECK_EQ(mmf_view_size(v), cap);
     CHECK_OK(mmf_view_close(v));
-    v = open_view(f, cap - 1, 1, MMF_ACCESS_READ);
+    v = t_open_view(f, cap - 1, 1, MMF_ACCESS_READ);
     CHECK_EQ(mmf_view_size(v), 1);
     CHECK_EQ(mmf_view_offset(v), cap - 1);
     CHECK_OK(mmf_view_close(v));
-    v = open_view(f, cap - 1, 0, MMF_ACCESS_READ);
+    v = t_open_view(f, cap - 1, 0, MMF_ACCESS_READ);
     CHECK_EQ(mmf_view_size(v), 1);
     CHECK_OK(mmf_view_close(v));
 }
@@ -169,7 +103,7 @@ TEST(view_open_range_file)
 {
     const char *p = t_path("f");
     uint64_t cap = 3 * pg() + 100;
-    mmf_file *f = file_map(p, cap, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(p, cap, MMF_ACCESS_READ_WRITE);
 
     check_view_ranges(f);
     CHECK_OK(mmf_close(f));
@@ -178,7 +112,7 @@ TEST(view_open_range_file)
 
 TEST(view_open_range_anon)
 {
-    mmf_file *f = anon_map(2 * pg() + 1, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_anon_map(2 * pg() + 1, MMF_ACCESS_READ_WRITE);
 
     check_view_ranges(f);
     CHECK_OK(mmf_close(f));
@@ -187,7 +121,7 @@ TEST(view_open_range_anon)
 TEST(view_open_range_before_access)
 {
     /* Bounds are argument checks: they come before the access check. */
-    mmf_file *f = file_map(t_path("f"), 4096, MMF_ACCESS_READ);
+    mmf_file *f = t_file_map(t_path("f"), 4096, MMF_ACCESS_READ);
     mmf_view *v = SENTINEL_VIEW;
 
     CHECK_RC(mmf_view_open(f, 4097, 0, MMF_ACCESS_READ_WRITE, &v), MMF_ERANGE);
@@ -279,17 +213,17 @@ TEST(view_access_matrix_file)
 
         snprintf(name, sizeof name, "m%d", maps[i]);
         p = t_path(name);
-        f = file_map(p, 2 * pg(), maps[i]);
+        f = t_file_map(p, 2 * pg(), maps[i]);
         CHECK_EQ(mmf_access_of(f), maps[i]);
         check_matrix_row(f, maps[i], t_pattern(-1, 0));
         CHECK_OK(mmf_close(f));
         CHECK_EQ(t_file_size(p), 2 * pg());
         /* Byte 0 was never written; byte 1 only by shared writable views. */
-        CHECK(file_is_pattern(p, 0, 1));
-        CHECK(file_is_pattern(p, 2, 2 * pg() - 2));
+        CHECK(t_file_is_pattern(p, 0, 1));
+        CHECK(t_file_is_pattern(p, 2, 2 * pg() - 2));
         if (maps[i] != MMF_ACCESS_READ_WRITE &&
             maps[i] != MMF_ACCESS_READ_WRITE_EXECUTE)
-            CHECK(file_is_pattern(p, 1, 1));
+            CHECK(t_file_is_pattern(p, 1, 1));
     }
 }
 
@@ -300,7 +234,7 @@ TEST(view_access_matrix_anon)
                         MMF_ACCESS_READ_WRITE_EXECUTE};
 
     for (size_t i = 0; i < sizeof maps / sizeof *maps; i++) {
-        mmf_file *f = anon_map(2 * pg(), maps[i]);
+        mmf_file *f = t_anon_map(2 * pg(), maps[i]);
         CHECK_EQ(mmf_access_of(f), maps[i]);
         check_matrix_row(f, maps[i], 0);
         CHECK_OK(mmf_close(f));
@@ -313,7 +247,7 @@ TEST(view_pointer_offsets_file)
 {
     const char *p = t_path("f");
     uint64_t cap = 4 * pg() + 12345 + 1000;
-    mmf_file *f = file_map(p, cap, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(p, cap, MMF_ACCESS_READ_WRITE);
     const uint64_t offs[] = {0, 1, pg() - 1, pg(), pg() + 1, 12345};
     size_t gran = mmf_allocation_granularity();
 
@@ -324,7 +258,7 @@ TEST(view_pointer_offsets_file)
         const int accs[] = {MMF_ACCESS_READ, MMF_ACCESS_READ_WRITE,
                             MMF_ACCESS_COPY_ON_WRITE};
         for (size_t a = 0; a < 3; a++) {
-            mmf_view *v = open_view(f, off, 0, accs[a]);
+            mmf_view *v = t_open_view(f, off, 0, accs[a]);
             const unsigned char *d = mmf_view_data(v);
             size_t po = mmf_view_pointer_offset(v);
 
@@ -335,15 +269,15 @@ TEST(view_pointer_offsets_file)
             CHECK_EQ(((uintptr_t)d - po) % mmf_page_size(), 0);
             CHECK_EQ(d[0], t_pattern(-1, off));
             CHECK_EQ(d[cap - off - 1], t_pattern(-1, cap - 1));
-            CHECK(is_pattern(d, off, (size_t)(cap - off)));
+            CHECK(t_is_pattern(d, off, (size_t)(cap - off)));
             CHECK_OK(mmf_view_close(v));
 
-            v = open_view(f, off, 100, accs[a]);
+            v = t_open_view(f, off, 100, accs[a]);
             d = mmf_view_data(v);
             CHECK_EQ(mmf_view_size(v), 100);
             CHECK_EQ(mmf_view_offset(v), off);
             CHECK_EQ(mmf_view_pointer_offset(v), off % gran);
-            CHECK(is_pattern(d, off, 100));
+            CHECK(t_is_pattern(d, off, 100));
             CHECK_OK(mmf_view_close(v));
         }
     }
@@ -353,17 +287,17 @@ TEST(view_pointer_offsets_file)
 TEST(view_pointer_offsets_anon)
 {
     uint64_t cap = 4 * pg() + 12345 + 1000;
-    mmf_file *f = anon_map(cap, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_anon_map(cap, MMF_ACCESS_READ_WRITE);
     const uint64_t offs[] = {0, 1, pg() - 1, pg(), pg() + 1, 12345};
     size_t gran = mmf_allocation_granularity();
-    mmf_view *all = open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
+    mmf_view *all = t_open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
     unsigned char *w = mmf_view_data(all);
 
     for (uint64_t i = 0; i < cap; i++)
         w[i] = t_pattern(-1, i);
     for (size_t i = 0; i < sizeof offs / sizeof *offs; i++) {
         uint64_t off = offs[i];
-        mmf_view *v = open_view(f, off, 0, MMF_ACCESS_READ);
+        mmf_view *v = t_open_view(f, off, 0, MMF_ACCESS_READ);
         const unsigned char *d = mmf_view_data(v);
 
         CHECK_EQ(mmf_view_size(v), cap - off);
@@ -372,7 +306,7 @@ TEST(view_pointer_offsets_anon)
         CHECK_EQ(((uintptr_t)d - mmf_view_pointer_offset(v)) % mmf_page_size(),
                  0);
         CHECK_EQ(d[0], t_pattern(-1, off));
-        CHECK(is_pattern(d, off, (size_t)(cap - off)));
+        CHECK(t_is_pattern(d, off, (size_t)(cap - off)));
         CHECK_OK(mmf_view_close(v));
     }
     CHECK_OK(mmf_view_close(all));
@@ -384,7 +318,7 @@ TEST(view_pointer_offsets_anon)
 static void check_empty_view(mmf_file *f)
 {
     uint64_t cap = mmf_capacity(f);
-    mmf_view *v = open_view(f, cap, 0, MMF_ACCESS_READ_WRITE);
+    mmf_view *v = t_open_view(f, cap, 0, MMF_ACCESS_READ_WRITE);
     unsigned char buf[4] = {9, 9, 9, 9};
     uint8_t u8 = 0x42;
 
@@ -401,7 +335,7 @@ static void check_empty_view(mmf_file *f)
     CHECK_RC(mmf_view_write(v, 1, buf, 0), MMF_ERANGE);
     CHECK_RC(mmf_view_read(v, 0, buf, 1), MMF_ERANGE);
     CHECK_RC(mmf_view_write(v, 0, buf, 1), MMF_ERANGE);
-    CHECK(all_bytes(buf, 9, 4));
+    CHECK(t_all_bytes(buf, 9, 4));
     CHECK_RC(mmf_view_read_u8(v, 0, &u8), MMF_ERANGE);
     CHECK_EQ(u8, 0x42);
     CHECK_RC(mmf_view_write_u8(v, 0, 1), MMF_ERANGE);
@@ -414,7 +348,7 @@ static void check_empty_view(mmf_file *f)
     CHECK_OK(mmf_view_close(v));
 
     /* An empty READ view: 0-byte writes are still denied. */
-    v = open_view(f, cap, 0, MMF_ACCESS_READ);
+    v = t_open_view(f, cap, 0, MMF_ACCESS_READ);
     CHECK(mmf_view_data(v) == NULL);
     CHECK_OK(mmf_view_read(v, 0, buf, 0));
     CHECK_RC(mmf_view_write(v, 0, buf, 0), MMF_EACCES);
@@ -423,7 +357,7 @@ static void check_empty_view(mmf_file *f)
 
     /* An empty WRITE view: 0-byte reads are denied. */
     if (mmf_access_of(f) == MMF_ACCESS_READ_WRITE) {
-        v = open_view(f, cap, 0, MMF_ACCESS_WRITE);
+        v = t_open_view(f, cap, 0, MMF_ACCESS_WRITE);
         CHECK(mmf_view_data(v) == NULL);
         CHECK_RC(mmf_view_read(v, 0, buf, 0), MMF_EACCES);
         CHECK_OK(mmf_view_write(v, 0, buf, 0));
@@ -435,17 +369,17 @@ TEST(view_empty_at_end_file)
 {
     const char *p = t_path("f");
     uint64_t cap = pg() + 17;
-    mmf_file *f = file_map(p, cap, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(p, cap, MMF_ACCESS_READ_WRITE);
 
     check_empty_view(f);
     CHECK_OK(mmf_close(f));
     CHECK_EQ(t_file_size(p), cap);
-    CHECK(file_is_pattern(p, 0, (size_t)cap));
+    CHECK(t_file_is_pattern(p, 0, (size_t)cap));
 }
 
 TEST(view_empty_at_end_anon)
 {
-    mmf_file *f = anon_map(pg() + 17, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_anon_map(pg() + 17, MMF_ACCESS_READ_WRITE);
 
     check_empty_view(f);
     CHECK_OK(mmf_close(f));
@@ -474,9 +408,9 @@ TEST(view_empty_at_end_anon)
             memset(d, 0xA5, (size_t)size);                                     \
             CHECK_OK(mmf_view_write_##sfx(v, p_, in_));                        \
             CHECK_MEM(d + p_, &in_, sizeof(type));                             \
-            CHECK(all_bytes(d, 0xA5, (size_t)p_));                             \
-            CHECK(all_bytes(d + p_ + sizeof(type), 0xA5,                       \
-                            (size_t)(size - p_ - sizeof(type))));              \
+            CHECK(t_all_bytes(d, 0xA5, (size_t)p_));                           \
+            CHECK(t_all_bytes(d + p_ + sizeof(type), 0xA5,                     \
+                              (size_t)(size - p_ - sizeof(type))));            \
             memset(&out_, 0x5A, sizeof out_);                                  \
             CHECK_OK(mmf_view_read_##sfx(v, p_, &out_));                       \
             CHECK_MEM(&out_, &in_, sizeof(type));                              \
@@ -484,10 +418,10 @@ TEST(view_empty_at_end_anon)
         memset(d, 0xA5, (size_t)size);                                         \
         for (size_t i_ = 0; i_ < sizeof bad_ / sizeof *bad_; i_++) {           \
             CHECK_RC(mmf_view_write_##sfx(v, bad_[i_], in_), MMF_ERANGE);      \
-            CHECK(all_bytes(d, 0xA5, (size_t)size));                           \
+            CHECK(t_all_bytes(d, 0xA5, (size_t)size));                         \
             memset(&out_, 0x5A, sizeof out_);                                  \
             CHECK_RC(mmf_view_read_##sfx(v, bad_[i_], &out_), MMF_ERANGE);     \
-            CHECK(all_bytes(&out_, 0x5A, sizeof out_));                        \
+            CHECK(t_all_bytes(&out_, 0x5A, sizeof out_));                      \
         }                                                                      \
         for (uint64_t i_ = 0; i_ < size; i_++)                                 \
             d[i_] = (unsigned char)(i_ * 37 + 11);                             \
@@ -519,9 +453,9 @@ static void check_typed(mmf_view *v)
 TEST(view_typed_file)
 {
     const char *p = t_path("f");
-    mmf_file *f = file_map(p, 2 * pg(), MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(p, 2 * pg(), MMF_ACCESS_READ_WRITE);
     /* An unaligned view of 40 bytes that straddles a page boundary. */
-    mmf_view *v = open_view(f, pg() - 13, 40, MMF_ACCESS_READ_WRITE);
+    mmf_view *v = t_open_view(f, pg() - 13, 40, MMF_ACCESS_READ_WRITE);
     uint32_t x = 0x11223344u, y = 0;
     unsigned char raw[4];
 
@@ -535,14 +469,14 @@ TEST(view_typed_file)
     CHECK_OK(mmf_view_close(v));
     CHECK_OK(mmf_close(f));
     /* Nothing outside the view changed. */
-    CHECK(file_is_pattern(p, 0, (size_t)pg() - 13));
-    CHECK(file_is_pattern(p, pg() + 27, (size_t)pg() - 27));
+    CHECK(t_file_is_pattern(p, 0, (size_t)pg() - 13));
+    CHECK(t_file_is_pattern(p, pg() + 27, (size_t)pg() - 27));
 }
 
 TEST(view_typed_anon_and_cow)
 {
-    mmf_file *f = anon_map(pg(), MMF_ACCESS_READ_WRITE);
-    mmf_view *v = open_view(f, 3, 64, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_anon_map(pg(), MMF_ACCESS_READ_WRITE);
+    mmf_view *v = t_open_view(f, 3, 64, MMF_ACCESS_READ_WRITE);
     mmf_view *c;
     const char *p = t_path("f");
     mmf_file *g;
@@ -552,12 +486,12 @@ TEST(view_typed_anon_and_cow)
     CHECK_OK(mmf_close(f));
 
     /* A copy-on-write view takes typed writes privately. */
-    g = file_map(p, pg(), MMF_ACCESS_READ);
-    c = open_view(g, 1, 100, MMF_ACCESS_COPY_ON_WRITE);
+    g = t_file_map(p, pg(), MMF_ACCESS_READ);
+    c = t_open_view(g, 1, 100, MMF_ACCESS_COPY_ON_WRITE);
     check_typed(c);
     CHECK_OK(mmf_view_close(c));
     CHECK_OK(mmf_close(g));
-    CHECK(file_is_pattern(p, 0, (size_t)pg()));
+    CHECK(t_file_is_pattern(p, 0, (size_t)pg()));
 }
 
 /* Access and argument checks of one typed pair: r is a READ view, rx a
@@ -573,8 +507,8 @@ TEST(view_typed_anon_and_cow)
                  MMF_ERANGE);                                                  \
         CHECK_RC(mmf_view_read_##sfx(w, 0, &x_), MMF_EACCES);                  \
         CHECK_RC(mmf_view_read_##sfx(w, size, &x_), MMF_ERANGE);               \
-        CHECK(all_bytes(&x_, 0x5A, sizeof x_));                                \
-        CHECK(all_bytes(mmf_view_data(r), 0, (size_t)size));                   \
+        CHECK(t_all_bytes(&x_, 0x5A, sizeof x_));                              \
+        CHECK(t_all_bytes(mmf_view_data(r), 0, (size_t)size));                 \
         CHECK_RC(mmf_view_read_##sfx(NULL, 0, &x_), MMF_EINVAL);               \
         CHECK_RC(mmf_view_read_##sfx(r, 0, NULL), MMF_EINVAL);                 \
         CHECK_RC(mmf_view_read_##sfx(NULL, UINT64_MAX, NULL), MMF_EINVAL);     \
@@ -597,9 +531,9 @@ TEST(view_typed_access)
     t_make_file(p, pg(), 0);
     CHECK_OK(mmf_create_from_file(p, MMF_MODE_OPEN, NULL, 0,
                                   MMF_ACCESS_READ_WRITE_EXECUTE, 0, &f));
-    r = open_view(f, 5, size, MMF_ACCESS_READ);
-    rx = open_view(f, 5, size, MMF_ACCESS_READ_EXECUTE);
-    w = open_view(f, 5, size, MMF_ACCESS_WRITE);
+    r = t_open_view(f, 5, size, MMF_ACCESS_READ);
+    rx = t_open_view(f, 5, size, MMF_ACCESS_READ_EXECUTE);
+    w = t_open_view(f, 5, size, MMF_ACCESS_WRITE);
     TYPED_ACCESS(u8, uint8_t);
     TYPED_ACCESS(u16, uint16_t);
     TYPED_ACCESS(u32, uint32_t);
@@ -625,10 +559,10 @@ struct rec {
 
 TEST(view_struct_macros)
 {
-    mmf_file *f = file_map(t_path("f"), pg(), MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(t_path("f"), pg(), MMF_ACCESS_READ_WRITE);
     mmf_view *v =
-        open_view(f, 7, 3 * sizeof(struct rec), MMF_ACCESS_READ_WRITE);
-    mmf_view *r = open_view(f, 7, 3 * sizeof(struct rec), MMF_ACCESS_READ);
+        t_open_view(f, 7, 3 * sizeof(struct rec), MMF_ACCESS_READ_WRITE);
+    mmf_view *r = t_open_view(f, 7, 3 * sizeof(struct rec), MMF_ACCESS_READ);
     uint64_t size = mmf_view_size(v);
     struct rec in, out;
     unsigned char before[3 * sizeof(struct rec)];
@@ -654,7 +588,7 @@ TEST(view_struct_macros)
     CHECK_MEM(mmf_view_data(v), before, sizeof before);
     memset(&out, 0xEE, sizeof out);
     CHECK_RC(MMF_VIEW_READ(v, size - sizeof in + 1, &out), MMF_ERANGE);
-    CHECK(all_bytes(&out, 0xEE, sizeof out));
+    CHECK(t_all_bytes(&out, 0xEE, sizeof out));
     /* Access. */
     CHECK_RC(MMF_VIEW_WRITE(r, 0, &in), MMF_EACCES);
     CHECK_MEM(mmf_view_data(v), before, sizeof before);
@@ -668,9 +602,9 @@ TEST(view_struct_macros)
 TEST(view_read_write_bounds)
 {
     const char *p = t_path("f");
-    mmf_file *f = file_map(p, pg(), MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(p, pg(), MMF_ACCESS_READ_WRITE);
     const uint64_t off = 5, size = 100;
-    mmf_view *v = open_view(f, off, size, MMF_ACCESS_READ_WRITE);
+    mmf_view *v = t_open_view(f, off, size, MMF_ACCESS_READ_WRITE);
     unsigned char buf[128], src[128];
     const struct {
         uint64_t pos;
@@ -685,15 +619,15 @@ TEST(view_read_write_bounds)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         memset(buf, 0xEE, sizeof buf);
         CHECK_RC(mmf_view_read(v, bad[i].pos, buf, bad[i].n), MMF_ERANGE);
-        CHECK(all_bytes(buf, 0xEE, sizeof buf));
+        CHECK(t_all_bytes(buf, 0xEE, sizeof buf));
         CHECK_RC(mmf_view_write(v, bad[i].pos, src, bad[i].n), MMF_ERANGE);
-        CHECK(is_pattern(mmf_view_data(v), off, (size_t)size));
+        CHECK(t_is_pattern(mmf_view_data(v), off, (size_t)size));
     }
     /* In range. */
     memset(buf, 0xEE, sizeof buf);
     CHECK_OK(mmf_view_read(v, 0, buf, 100));
-    CHECK(is_pattern(buf, off, 100));
-    CHECK(all_bytes(buf + 100, 0xEE, sizeof buf - 100));
+    CHECK(t_is_pattern(buf, off, 100));
+    CHECK(t_all_bytes(buf + 100, 0xEE, sizeof buf - 100));
     memset(buf, 0xEE, sizeof buf);
     CHECK_OK(mmf_view_read(v, 99, buf, 1));
     CHECK_EQ(buf[0], t_pattern(-1, off + 99));
@@ -710,18 +644,18 @@ TEST(view_read_write_bounds)
     CHECK_RC(mmf_view_read(NULL, 0, buf, 1), MMF_EINVAL);
     CHECK_RC(mmf_view_write(NULL, 0, src, 1), MMF_EINVAL);
     CHECK_RC(mmf_view_read(NULL, 0, buf, 0), MMF_EINVAL);
-    CHECK(is_pattern(mmf_view_data(v), off, (size_t)size));
+    CHECK(t_is_pattern(mmf_view_data(v), off, (size_t)size));
     /* A write at the end of the view lands exactly there. */
     CHECK_OK(mmf_view_write(v, 97, src, 3));
     CHECK_OK(mmf_view_flush(v, 0, 0, MMF_FLUSH_SYNC));
     t_pread(p, off + 96, buf, 5);
     CHECK_EQ(buf[0], t_pattern(-1, off + 96));
-    CHECK(all_bytes(buf + 1, 0x3C, 3));
+    CHECK(t_all_bytes(buf + 1, 0x3C, 3));
     CHECK_EQ(buf[4], t_pattern(-1, off + 100));
     CHECK_OK(mmf_view_close(v));
     CHECK_OK(mmf_close(f));
-    CHECK(file_is_pattern(p, 0, off + 97));
-    CHECK(file_is_pattern(p, off + 100, (size_t)(pg() - off - 100)));
+    CHECK(t_file_is_pattern(p, 0, off + 97));
+    CHECK(t_file_is_pattern(p, off + 100, (size_t)(pg() - off - 100)));
 }
 
 TEST(view_read_write_access)
@@ -734,9 +668,9 @@ TEST(view_read_write_access)
     t_make_file(p, pg(), -1);
     CHECK_OK(mmf_create_from_file(p, MMF_MODE_OPEN, NULL, 0,
                                   MMF_ACCESS_READ_WRITE_EXECUTE, 0, &f));
-    r = open_view(f, 1, 64, MMF_ACCESS_READ);
-    rx = open_view(f, 1, 64, MMF_ACCESS_READ_EXECUTE);
-    w = open_view(f, 1, 64, MMF_ACCESS_WRITE);
+    r = t_open_view(f, 1, 64, MMF_ACCESS_READ);
+    rx = t_open_view(f, 1, 64, MMF_ACCESS_READ_EXECUTE);
+    w = t_open_view(f, 1, 64, MMF_ACCESS_WRITE);
     memset(src, 0x44, sizeof src);
 
     /* Writes on READ / READ_EXECUTE views, reads on WRITE views. */
@@ -747,27 +681,27 @@ TEST(view_read_write_access)
     memset(buf, 0xEE, sizeof buf);
     CHECK_RC(mmf_view_read(w, 0, buf, 16), MMF_EACCES);
     CHECK_RC(mmf_view_read(w, 64, buf, 0), MMF_EACCES);
-    CHECK(all_bytes(buf, 0xEE, sizeof buf));
+    CHECK(t_all_bytes(buf, 0xEE, sizeof buf));
     /* Bounds come first. */
     CHECK_RC(mmf_view_write(r, 60, src, 5), MMF_ERANGE);
     CHECK_RC(mmf_view_write(rx, 65, src, 0), MMF_ERANGE);
     CHECK_RC(mmf_view_read(w, 49, buf, 16), MMF_ERANGE);
     CHECK_RC(mmf_view_read(w, 65, buf, 0), MMF_ERANGE);
-    CHECK(all_bytes(buf, 0xEE, sizeof buf));
-    CHECK(file_is_pattern(p, 0, (size_t)pg()));
+    CHECK(t_all_bytes(buf, 0xEE, sizeof buf));
+    CHECK(t_file_is_pattern(p, 0, (size_t)pg()));
     /* The allowed directions work and are coherent. */
     CHECK_OK(mmf_view_write(w, 48, src, 16));
     CHECK_OK(mmf_view_read(r, 48, buf, 16));
-    CHECK(all_bytes(buf, 0x44, 16));
+    CHECK(t_all_bytes(buf, 0x44, 16));
     memset(buf, 0, sizeof buf);
     CHECK_OK(mmf_view_read(rx, 48, buf, 16));
-    CHECK(all_bytes(buf, 0x44, 16));
+    CHECK(t_all_bytes(buf, 0x44, 16));
     CHECK_OK(mmf_view_close(r));
     CHECK_OK(mmf_view_close(rx));
     CHECK_OK(mmf_view_close(w));
     CHECK_OK(mmf_close(f));
     t_pread(p, 49, buf, 16);
-    CHECK(all_bytes(buf, 0x44, 16));
+    CHECK(t_all_bytes(buf, 0x44, 16));
 }
 
 /* ---- coherence ---------------------------------------------------------- */
@@ -775,9 +709,9 @@ TEST(view_read_write_access)
 static void check_two_views(mmf_file *f)
 {
     uint64_t cap = mmf_capacity(f);
-    mmf_view *a = open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
-    mmf_view *b = open_view(f, pg() + 7, 2 * pg(), MMF_ACCESS_READ_WRITE);
-    mmf_view *c = open_view(f, 2 * pg() + 1, 0, MMF_ACCESS_READ);
+    mmf_view *a = t_open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
+    mmf_view *b = t_open_view(f, pg() + 7, 2 * pg(), MMF_ACCESS_READ_WRITE);
+    mmf_view *c = t_open_view(f, 2 * pg() + 1, 0, MMF_ACCESS_READ);
     unsigned char *da = mmf_view_data(a), *db = mmf_view_data(b);
     const unsigned char *dc = mmf_view_data(c);
     unsigned char buf[8];
@@ -813,7 +747,7 @@ static void check_two_views(mmf_file *f)
 TEST(view_coherence_two_views_file)
 {
     const char *p = t_path("f");
-    mmf_file *f = file_map(p, 4 * pg(), MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(p, 4 * pg(), MMF_ACCESS_READ_WRITE);
     unsigned char buf[4];
 
     check_two_views(f);
@@ -824,7 +758,7 @@ TEST(view_coherence_two_views_file)
 
 TEST(view_coherence_two_views_anon)
 {
-    mmf_file *f = anon_map(4 * pg(), MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_anon_map(4 * pg(), MMF_ACCESS_READ_WRITE);
 
     check_two_views(f);
     CHECK_OK(mmf_close(f));
@@ -834,8 +768,8 @@ TEST(view_coherence_two_views_anon)
 static void check_fork(mmf_file *f)
 {
     size_t n = (size_t)mmf_capacity(f);
-    mmf_view *v = open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
-    mmf_view *r = open_view(f, 3, 0, MMF_ACCESS_READ);
+    mmf_view *v = t_open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
+    mmf_view *r = t_open_view(f, 3, 0, MMF_ACCESS_READ);
     unsigned char *d = mmf_view_data(v);
     unsigned char *buf = malloc(n);
     pid_t pid;
@@ -848,7 +782,7 @@ static void check_fork(mmf_file *f)
     CHECK(pid >= 0);
     if (pid == 0) {
         /* The child sees what the parent wrote before the fork. */
-        if (!all_bytes(d, 0x11, 64))
+        if (!t_all_bytes(d, 0x11, 64))
             _exit(2);
         for (size_t i = 0; i < n; i++)
             buf[i] = (unsigned char)(i * 13 + 5);
@@ -874,7 +808,7 @@ static void check_fork(mmf_file *f)
 
 TEST(view_coherence_fork_anon)
 {
-    mmf_file *f = anon_map(3 * pg() + 5, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_anon_map(3 * pg() + 5, MMF_ACCESS_READ_WRITE);
 
     check_fork(f);
     CHECK_OK(mmf_close(f));
@@ -884,7 +818,7 @@ TEST(view_coherence_fork_file)
 {
     const char *p = t_path("f");
     uint64_t cap = 3 * pg() + 5;
-    mmf_file *f = file_map(p, cap, MMF_ACCESS_READ_WRITE);
+    mmf_file *f = t_file_map(p, cap, MMF_ACCESS_READ_WRITE);
     unsigned char b;
 
     check_fork(f);
@@ -907,14 +841,14 @@ TEST(view_survives_map_close_file)
     fds = t_fd_count();
     CHECK_OK(mmf_create_from_file(p, MMF_MODE_OPEN, NULL, 0,
                                   MMF_ACCESS_READ_WRITE, 0, &f));
-    a = open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
-    b = open_view(f, pg() - 3, 100, MMF_ACCESS_READ);
+    a = t_open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
+    b = t_open_view(f, pg() - 3, 100, MMF_ACCESS_READ);
     /* Use mmf_read once so that the map has internal windows to drop. */
     CHECK_OK(mmf_read(f, 0, buf, 4));
-    CHECK(is_pattern(buf, 0, 4));
+    CHECK(t_is_pattern(buf, 0, 4));
     CHECK_OK(mmf_close(f));
 
-    CHECK(is_pattern(mmf_view_data(a), 0, (size_t)(2 * pg())));
+    CHECK(t_is_pattern(mmf_view_data(a), 0, (size_t)(2 * pg())));
     CHECK_OK(mmf_view_write(a, pg(), "survivor", 8));
     memset(buf, 0, sizeof buf);
     CHECK_OK(mmf_view_read(b, 3, buf, 8));
@@ -934,9 +868,9 @@ TEST(view_survives_map_close_file)
 TEST(view_survives_map_close_anon)
 {
     int fds = t_fd_count();
-    mmf_file *f = anon_map(2 * pg(), MMF_ACCESS_READ_WRITE);
-    mmf_view *a = open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
-    mmf_view *b = open_view(f, 1, 0, MMF_ACCESS_READ);
+    mmf_file *f = t_anon_map(2 * pg(), MMF_ACCESS_READ_WRITE);
+    mmf_view *a = t_open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
+    mmf_view *b = t_open_view(f, 1, 0, MMF_ACCESS_READ);
     unsigned char buf[8];
 
     CHECK_OK(mmf_close(f));
@@ -959,11 +893,11 @@ TEST(view_cow_private_file)
 {
     const char *p = t_path("f");
     uint64_t cap = 3 * pg();
-    mmf_file *f = file_map(p, cap, MMF_ACCESS_READ_WRITE);
-    mmf_view *s = open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
-    mmf_view *c1 = open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
-    mmf_view *c2 = open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
-    mmf_view *c3 = open_view(f, pg() + 5, 100, MMF_ACCESS_COPY_ON_WRITE);
+    mmf_file *f = t_file_map(p, cap, MMF_ACCESS_READ_WRITE);
+    mmf_view *s = t_open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
+    mmf_view *c1 = t_open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
+    mmf_view *c2 = t_open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
+    mmf_view *c3 = t_open_view(f, pg() + 5, 100, MMF_ACCESS_COPY_ON_WRITE);
     static const char msg[] = "private bytes";
     unsigned char buf[64];
     uint32_t x = 0;
@@ -977,12 +911,12 @@ TEST(view_cow_private_file)
     CHECK_OK(mmf_view_read_u32(c1, pg() + 5, &x));
     CHECK_EQ(x, 0xFEEDFACEu);
     /* No one else does: shared view, other COW views, mmf_read, the file. */
-    CHECK(is_pattern(mmf_view_data(s), 0, (size_t)cap));
-    CHECK(is_pattern(mmf_view_data(c2), 0, (size_t)cap));
-    CHECK(is_pattern(mmf_view_data(c3), pg() + 5, 100));
+    CHECK(t_is_pattern(mmf_view_data(s), 0, (size_t)cap));
+    CHECK(t_is_pattern(mmf_view_data(c2), 0, (size_t)cap));
+    CHECK(t_is_pattern(mmf_view_data(c3), pg() + 5, 100));
     CHECK_OK(mmf_read(f, 0, buf, sizeof buf));
-    CHECK(is_pattern(buf, 0, sizeof buf));
-    CHECK(file_is_pattern(p, 0, (size_t)cap));
+    CHECK(t_is_pattern(buf, 0, sizeof buf));
+    CHECK(t_file_is_pattern(p, 0, (size_t)cap));
     /* c3's own private write is not seen by c1. */
     CHECK_OK(mmf_view_write(c3, 50, "c3", 2));
     CHECK_EQ(((unsigned char *)mmf_view_data(c1))[pg() + 55],
@@ -994,10 +928,10 @@ TEST(view_cow_private_file)
     CHECK_OK(mmf_view_flush(c1, 10, 3, MMF_FLUSH_ASYNC));
     CHECK_OK(mmf_view_flush(c1, 0, 0, MMF_FLUSH_DURABLE));
     CHECK_OK(mmf_view_flush(c3, 0, 0, MMF_FLUSH_DURABLE));
-    CHECK(file_is_pattern(p, 0, (size_t)cap));
+    CHECK(t_file_is_pattern(p, 0, (size_t)cap));
     /* A page the COW view wrote never changes again. */
     CHECK_OK(mmf_view_write(s, 100, "shared", 6));
-    CHECK(is_pattern((unsigned char *)mmf_view_data(c1) + 100, 100, 6));
+    CHECK(t_is_pattern((unsigned char *)mmf_view_data(c1) + 100, 100, 6));
     CHECK_OK(mmf_view_read(c1, 10, buf, sizeof msg));
     CHECK_MEM(buf, msg, sizeof msg);
     CHECK_OK(mmf_view_close(c1));
@@ -1007,8 +941,8 @@ TEST(view_cow_private_file)
     CHECK_OK(mmf_close(f));
     t_pread(p, 100, buf, 6);
     CHECK_MEM(buf, "shared", 6);
-    CHECK(file_is_pattern(p, 0, 100));
-    CHECK(file_is_pattern(p, 106, (size_t)cap - 106));
+    CHECK(t_file_is_pattern(p, 0, 100));
+    CHECK(t_file_is_pattern(p, 106, (size_t)cap - 106));
 }
 
 TEST(view_cow_map_file)
@@ -1017,23 +951,23 @@ TEST(view_cow_map_file)
      * changes, not even its length. */
     const char *p = t_path("f");
     uint64_t cap = 2 * pg() + 3;
-    mmf_file *f = file_map(p, cap, MMF_ACCESS_COPY_ON_WRITE);
-    mmf_view *c = open_view(f, 1, 0, MMF_ACCESS_COPY_ON_WRITE);
-    mmf_view *r = open_view(f, 0, 0, MMF_ACCESS_READ);
+    mmf_file *f = t_file_map(p, cap, MMF_ACCESS_COPY_ON_WRITE);
+    mmf_view *c = t_open_view(f, 1, 0, MMF_ACCESS_COPY_ON_WRITE);
+    mmf_view *r = t_open_view(f, 0, 0, MMF_ACCESS_READ);
     unsigned char buf[16];
 
     memset(mmf_view_data(c), 0xFF, (size_t)cap - 1);
-    CHECK(all_bytes(mmf_view_data(c), 0xFF, (size_t)cap - 1));
-    CHECK(is_pattern(mmf_view_data(r), 0, (size_t)cap));
+    CHECK(t_all_bytes(mmf_view_data(c), 0xFF, (size_t)cap - 1));
+    CHECK(t_is_pattern(mmf_view_data(r), 0, (size_t)cap));
     CHECK_OK(mmf_read(f, cap - 16, buf, 16));
-    CHECK(is_pattern(buf, cap - 16, 16));
+    CHECK(t_is_pattern(buf, cap - 16, 16));
     CHECK_OK(mmf_view_flush(c, 0, 0, MMF_FLUSH_SYNC));
     CHECK_OK(mmf_view_flush(c, 0, 0, MMF_FLUSH_DURABLE));
     CHECK_OK(mmf_view_close(c));
     CHECK_OK(mmf_view_close(r));
     CHECK_OK(mmf_close(f));
     CHECK_EQ(t_file_size(p), cap);
-    CHECK(file_is_pattern(p, 0, (size_t)cap));
+    CHECK(t_file_is_pattern(p, 0, (size_t)cap));
 }
 
 TEST(view_cow_anon)
@@ -1041,26 +975,26 @@ TEST(view_cow_anon)
     /* A non-persisted map created COPY_ON_WRITE stays all zero for everyone
      * but the view that wrote. */
     uint64_t cap = 2 * pg();
-    mmf_file *f = anon_map(cap, MMF_ACCESS_COPY_ON_WRITE);
-    mmf_view *c1 = open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
-    mmf_view *c2 = open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
-    mmf_view *r = open_view(f, 0, 0, MMF_ACCESS_READ);
+    mmf_file *f = t_anon_map(cap, MMF_ACCESS_COPY_ON_WRITE);
+    mmf_view *c1 = t_open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
+    mmf_view *c2 = t_open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
+    mmf_view *r = t_open_view(f, 0, 0, MMF_ACCESS_READ);
     unsigned char buf[64];
     mmf_view *c3;
 
-    CHECK(all_bytes(mmf_view_data(c1), 0, (size_t)cap));
+    CHECK(t_all_bytes(mmf_view_data(c1), 0, (size_t)cap));
     memset(mmf_view_data(c1), 0xFF, (size_t)cap);
     CHECK_OK(mmf_view_write(c2, 0, "two", 3));
-    CHECK(all_bytes(mmf_view_data(c1), 0xFF, (size_t)cap));
-    CHECK(
-        all_bytes((unsigned char *)mmf_view_data(c2) + 3, 0, (size_t)cap - 3));
-    CHECK(all_bytes(mmf_view_data(r), 0, (size_t)cap));
+    CHECK(t_all_bytes(mmf_view_data(c1), 0xFF, (size_t)cap));
+    CHECK(t_all_bytes((unsigned char *)mmf_view_data(c2) + 3, 0,
+                      (size_t)cap - 3));
+    CHECK(t_all_bytes(mmf_view_data(r), 0, (size_t)cap));
     CHECK_OK(mmf_read(f, 0, buf, sizeof buf));
-    CHECK(all_bytes(buf, 0, sizeof buf));
-    c3 = open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
-    CHECK(all_bytes(mmf_view_data(c3), 0, (size_t)cap));
+    CHECK(t_all_bytes(buf, 0, sizeof buf));
+    c3 = t_open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
+    CHECK(t_all_bytes(mmf_view_data(c3), 0, (size_t)cap));
     CHECK_OK(mmf_view_flush(c1, 0, 0, MMF_FLUSH_SYNC));
-    CHECK(all_bytes(mmf_view_data(r), 0, (size_t)cap));
+    CHECK(t_all_bytes(mmf_view_data(r), 0, (size_t)cap));
     CHECK_OK(mmf_view_close(c1));
     CHECK_OK(mmf_view_close(c2));
     CHECK_OK(mmf_view_close(c3));
@@ -1071,15 +1005,15 @@ TEST(view_cow_anon)
 TEST(view_cow_on_shared_anon)
 {
     uint64_t cap = 2 * pg();
-    mmf_file *f = anon_map(cap, MMF_ACCESS_READ_WRITE);
-    mmf_view *s = open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
-    mmf_view *c = open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
+    mmf_file *f = t_anon_map(cap, MMF_ACCESS_READ_WRITE);
+    mmf_view *s = t_open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
+    mmf_view *c = t_open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
     unsigned char buf[8];
 
     CHECK_OK(mmf_view_write(c, 0, "cowcow", 6));
-    CHECK(all_bytes(mmf_view_data(s), 0, (size_t)cap));
+    CHECK(t_all_bytes(mmf_view_data(s), 0, (size_t)cap));
     CHECK_OK(mmf_read(f, 0, buf, 6));
-    CHECK(all_bytes(buf, 0, 6));
+    CHECK(t_all_bytes(buf, 0, 6));
     /* Written pages of the COW view do not follow later shared writes. */
     CHECK_OK(mmf_view_write(s, 0, "SHARED!!", 8));
     CHECK_OK(mmf_view_read(c, 0, buf, 8));
@@ -1126,10 +1060,10 @@ TEST(view_flush_file)
 {
     const char *p = t_path("f");
     uint64_t cap = 3 * pg() + 100;
-    mmf_file *f = file_map(p, cap, MMF_ACCESS_READ_WRITE);
-    mmf_view *v = open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
-    mmf_view *u = open_view(f, pg() + 17, 200, MMF_ACCESS_READ_WRITE);
-    mmf_view *r = open_view(f, 0, 0, MMF_ACCESS_READ);
+    mmf_file *f = t_file_map(p, cap, MMF_ACCESS_READ_WRITE);
+    mmf_view *v = t_open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
+    mmf_view *u = t_open_view(f, pg() + 17, 200, MMF_ACCESS_READ_WRITE);
+    mmf_view *r = t_open_view(f, 0, 0, MMF_ACCESS_READ);
     unsigned char buf[16];
 
     check_flush_args(v);
@@ -1167,25 +1101,25 @@ TEST(view_flush_cow_and_anon)
 {
     const char *p = t_path("f");
     uint64_t cap = 3 * pg();
-    mmf_file *f = file_map(p, cap, MMF_ACCESS_READ_WRITE);
-    mmf_view *c = open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
-    mmf_file *a = anon_map(cap, MMF_ACCESS_READ_WRITE);
-    mmf_view *s = open_view(a, 0, 0, MMF_ACCESS_READ_WRITE);
-    mmf_view *ac = open_view(a, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
+    mmf_file *f = t_file_map(p, cap, MMF_ACCESS_READ_WRITE);
+    mmf_view *c = t_open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
+    mmf_file *a = t_anon_map(cap, MMF_ACCESS_READ_WRITE);
+    mmf_view *s = t_open_view(a, 0, 0, MMF_ACCESS_READ_WRITE);
+    mmf_view *ac = t_open_view(a, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
 
     memset(mmf_view_data(c), 0x99, (size_t)cap);
     check_flush_args(c);
-    CHECK(file_is_pattern(p, 0, (size_t)cap));
+    CHECK(t_file_is_pattern(p, 0, (size_t)cap));
     memset(mmf_view_data(s), 0x42, (size_t)cap);
     check_flush_args(s);
     check_flush_args(ac);
-    CHECK(all_bytes(mmf_view_data(s), 0x42, (size_t)cap));
+    CHECK(t_all_bytes(mmf_view_data(s), 0x42, (size_t)cap));
     CHECK_OK(mmf_view_close(c));
     CHECK_OK(mmf_view_close(s));
     CHECK_OK(mmf_view_close(ac));
     CHECK_OK(mmf_close(f));
     CHECK_OK(mmf_close(a));
-    CHECK(file_is_pattern(p, 0, (size_t)cap));
+    CHECK(t_file_is_pattern(p, 0, (size_t)cap));
 }
 
 /* ---- advice ------------------------------------------------------------- */
@@ -1219,12 +1153,12 @@ TEST(view_advise_file)
 {
     const char *p = t_path("f");
     uint64_t cap = 4 * pg() + 33;
-    mmf_file *f = file_map(p, cap, MMF_ACCESS_READ_WRITE);
-    mmf_view *v = open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
-    mmf_view *r = open_view(f, 0, 0, MMF_ACCESS_READ);
-    mmf_view *u = open_view(f, 5, 2 * pg() + 200, MMF_ACCESS_READ);
-    mmf_view *c = open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
-    mmf_view *w = open_view(f, 1, 0, MMF_ACCESS_WRITE);
+    mmf_file *f = t_file_map(p, cap, MMF_ACCESS_READ_WRITE);
+    mmf_view *v = t_open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
+    mmf_view *r = t_open_view(f, 0, 0, MMF_ACCESS_READ);
+    mmf_view *u = t_open_view(f, 5, 2 * pg() + 200, MMF_ACCESS_READ);
+    mmf_view *c = t_open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
+    mmf_view *w = t_open_view(f, 1, 0, MMF_ACCESS_WRITE);
 
     check_advice_args(v);
     check_advice_args(r);
@@ -1233,58 +1167,58 @@ TEST(view_advise_file)
     check_advice_args(w);
     CHECK_OK(mmf_view_close(w));
     /* Advice never changes the data. */
-    CHECK(is_pattern(mmf_view_data(v), 0, (size_t)cap));
-    CHECK(is_pattern(mmf_view_data(r), 0, (size_t)cap));
-    CHECK(is_pattern(mmf_view_data(c), 0, (size_t)cap));
+    CHECK(t_is_pattern(mmf_view_data(v), 0, (size_t)cap));
+    CHECK(t_is_pattern(mmf_view_data(r), 0, (size_t)cap));
+    CHECK(t_is_pattern(mmf_view_data(c), 0, (size_t)cap));
 
     /* DONTNEED on a shared view keeps what was written through it. */
     memset((unsigned char *)mmf_view_data(v) + pg(), 0x7E, (size_t)pg());
     CHECK_OK(mmf_view_advise(v, 0, 0, MMF_ADVICE_DONTNEED));
-    CHECK(all_bytes((unsigned char *)mmf_view_data(v) + pg(), 0x7E,
-                    (size_t)pg()));
-    CHECK(is_pattern(mmf_view_data(v), 0, (size_t)pg()));
+    CHECK(t_all_bytes((unsigned char *)mmf_view_data(v) + pg(), 0x7E,
+                      (size_t)pg()));
+    CHECK(t_is_pattern(mmf_view_data(v), 0, (size_t)pg()));
 
     /* DONTNEED on a COW view keeps its private writes. */
     memset((unsigned char *)mmf_view_data(c) + 2 * pg(), 0x3D, (size_t)pg());
     CHECK_OK(mmf_view_advise(c, 0, 0, MMF_ADVICE_DONTNEED));
     CHECK_OK(mmf_view_advise(c, 2 * pg(), pg(), MMF_ADVICE_DONTNEED));
-    CHECK(all_bytes((unsigned char *)mmf_view_data(c) + 2 * pg(), 0x3D,
-                    (size_t)pg()));
-    CHECK(file_is_pattern(p, 2 * pg(), (size_t)pg()));
+    CHECK(t_all_bytes((unsigned char *)mmf_view_data(c) + 2 * pg(), 0x3D,
+                      (size_t)pg()));
+    CHECK(t_file_is_pattern(p, 2 * pg(), (size_t)pg()));
 
     /* POPULATE on writable and read-only views. */
     CHECK_OK(mmf_view_advise(v, 0, 0, MMF_ADVICE_POPULATE));
     CHECK_OK(mmf_view_advise(r, 0, 0, MMF_ADVICE_POPULATE));
     CHECK_OK(mmf_view_advise(c, 0, 0, MMF_ADVICE_POPULATE));
-    CHECK(all_bytes((unsigned char *)mmf_view_data(c) + 2 * pg(), 0x3D,
-                    (size_t)pg()));
-    CHECK(all_bytes((unsigned char *)mmf_view_data(r) + pg(), 0x7E,
-                    (size_t)pg()));
+    CHECK(t_all_bytes((unsigned char *)mmf_view_data(c) + 2 * pg(), 0x3D,
+                      (size_t)pg()));
+    CHECK(t_all_bytes((unsigned char *)mmf_view_data(r) + pg(), 0x7E,
+                      (size_t)pg()));
     CHECK_OK(mmf_view_close(v));
     CHECK_OK(mmf_view_close(r));
     CHECK_OK(mmf_view_close(u));
     CHECK_OK(mmf_view_close(c));
     CHECK_OK(mmf_close(f));
-    CHECK(file_is_pattern(p, 0, (size_t)pg()));
-    CHECK(file_is_pattern(p, 2 * pg(), (size_t)(cap - 2 * pg())));
+    CHECK(t_file_is_pattern(p, 0, (size_t)pg()));
+    CHECK(t_file_is_pattern(p, 2 * pg(), (size_t)(cap - 2 * pg())));
 }
 
 TEST(view_advise_anon)
 {
     uint64_t cap = 4 * pg();
-    mmf_file *f = anon_map(cap, MMF_ACCESS_READ_WRITE);
-    mmf_view *v = open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
-    mmf_view *r = open_view(f, 3, 0, MMF_ACCESS_READ);
-    mmf_view *c = open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
+    mmf_file *f = t_anon_map(cap, MMF_ACCESS_READ_WRITE);
+    mmf_view *v = t_open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
+    mmf_view *r = t_open_view(f, 3, 0, MMF_ACCESS_READ);
+    mmf_view *c = t_open_view(f, 0, 0, MMF_ACCESS_COPY_ON_WRITE);
 
     memset(mmf_view_data(v), 0x21, (size_t)cap);
     memset(mmf_view_data(c), 0x43, (size_t)cap);
     check_advice_args(v);
     check_advice_args(r);
     check_advice_args(c);
-    CHECK(all_bytes(mmf_view_data(v), 0x21, (size_t)cap));
-    CHECK(all_bytes(mmf_view_data(r), 0x21, (size_t)cap - 3));
-    CHECK(all_bytes(mmf_view_data(c), 0x43, (size_t)cap));
+    CHECK(t_all_bytes(mmf_view_data(v), 0x21, (size_t)cap));
+    CHECK(t_all_bytes(mmf_view_data(r), 0x21, (size_t)cap - 3));
+    CHECK(t_all_bytes(mmf_view_data(c), 0x43, (size_t)cap));
     CHECK_OK(mmf_view_close(v));
     CHECK_OK(mmf_view_close(r));
     CHECK_OK(mmf_view_close(c));
@@ -1301,16 +1235,16 @@ TEST(view_flush_advise_exec)
     t_make_file(p, cap, -1);
     CHECK_OK(mmf_create_from_file(p, MMF_MODE_OPEN, NULL, 0,
                                   MMF_ACCESS_READ_WRITE_EXECUTE, 0, &f));
-    rx = open_view(f, 0, 0, MMF_ACCESS_READ_EXECUTE);
-    rwx = open_view(f, 2, 0, MMF_ACCESS_READ_WRITE_EXECUTE);
-    w = open_view(f, 0, 0, MMF_ACCESS_WRITE);
+    rx = t_open_view(f, 0, 0, MMF_ACCESS_READ_EXECUTE);
+    rwx = t_open_view(f, 2, 0, MMF_ACCESS_READ_WRITE_EXECUTE);
+    w = t_open_view(f, 0, 0, MMF_ACCESS_WRITE);
     check_flush_args(rx);
     check_flush_args(rwx);
     check_flush_args(w);
     check_advice_args(rx);
     check_advice_args(rwx);
     check_advice_args(w);
-    CHECK(is_pattern(mmf_view_data(rx), 0, (size_t)cap));
+    CHECK(t_is_pattern(mmf_view_data(rx), 0, (size_t)cap));
     CHECK_OK(mmf_view_write(rwx, 0, "rwx", 3));
     CHECK_OK(mmf_view_flush(rwx, 0, 3, MMF_FLUSH_SYNC));
     CHECK_MEM((unsigned char *)mmf_view_data(rx) + 2, "rwx", 3);
@@ -1329,7 +1263,7 @@ TEST(view_errors_last_os_error)
 {
     /* Argument errors involve no OS call: mmf_last_os_error() becomes 0
      * even after an earlier OS failure; successes leave it. */
-    mmf_file *f = anon_map(pg(), MMF_ACCESS_READ);
+    mmf_file *f = t_anon_map(pg(), MMF_ACCESS_READ);
     mmf_file *g = NULL;
     mmf_view *v = NULL;
 
@@ -1349,7 +1283,7 @@ TEST(view_errors_last_os_error)
              MMF_ENOENT);
     CHECK_RC(mmf_view_open(f, 0, 0, MMF_ACCESS_READ_WRITE, &v), MMF_EACCES);
     CHECK_EQ(mmf_last_os_error(), 0);
-    v = open_view(f, 0, 0, MMF_ACCESS_READ);
+    v = t_open_view(f, 0, 0, MMF_ACCESS_READ);
     CHECK_RC(mmf_view_write(v, 0, "x", 1), MMF_EACCES);
     CHECK_EQ(mmf_last_os_error(), 0);
     CHECK_RC(mmf_view_flush(v, 0, 0, 3), MMF_EINVAL);
