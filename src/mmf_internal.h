@@ -220,15 +220,18 @@ int mmf__os_unlink(const char *name);
 int mmf__os_reg_reserve(const char *name, void **token);
 int mmf__os_reg_publish(void *token, mmf_file *f);
 
-/* Named mutexes (src/mutex.c checks arguments, the backend does the rest). */
+/* Named mutexes (src/mutex.c checks arguments, the backend does the rest).
+ * Every backend's struct mmf_mutex begins with this head. */
+typedef struct mmf__mutex_head {
+    int created; /* mmf_mutex_created() */
+    char *name;  /* as passed, or NULL */
+} mmf__mutex_head;
 int mmf__os_mutex_create(const char *name, int initially_owned, unsigned flags,
                          mmf_mutex **out);
 int mmf__os_mutex_open(const char *name, mmf_mutex **out);
 int mmf__os_mutex_lock(mmf_mutex *m, uint32_t timeout_ms, int try_only);
 int mmf__os_mutex_unlock(mmf_mutex *m);
 int mmf__os_mutex_close(mmf_mutex *m);
-int mmf__os_mutex_created(const mmf_mutex *m);
-const char *mmf__os_mutex_name(const mmf_mutex *m);
 int mmf__os_mutex_set_permissions(mmf_mutex *m, unsigned mode);
 int mmf__os_mutex_get_permissions(const mmf_mutex *m, unsigned *mode);
 int mmf__os_stat(const char *name, int kind, mmf_info *out);

@@ -61,12 +61,12 @@ int mmf_mutex_close(mmf_mutex *m)
 
 int mmf_mutex_created(const mmf_mutex *m)
 {
-    return m ? mmf__os_mutex_created(m) : 0;
+    return m ? ((const mmf__mutex_head *)(const void *)m)->created : 0;
 }
 
 const char *mmf_mutex_name(const mmf_mutex *m)
 {
-    return m ? mmf__os_mutex_name(m) : NULL;
+    return m ? ((const mmf__mutex_head *)(const void *)m)->name : NULL;
 }
 
 int mmf_mutex_set_permissions(mmf_mutex *m, unsigned mode)

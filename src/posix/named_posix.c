@@ -1124,12 +1124,11 @@ struct mutex_map {
 };
 
 struct mmf_mutex {
-    mmf__holder holder; /* fd MMF_INVALID_HANDLE for an unnamed mutex */
+    mmf__mutex_head head; /* first: read by the core */
+    mmf__holder holder;   /* fd MMF_INVALID_HANDLE for an unnamed mutex */
     struct mutex_map *map;
     pthread_mutex_t *m;
     pthread_mutex_t local; /* unnamed mutex */
-    int created;
-    char *name;
 };
 
 static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -1224,7 +1223,7 @@ static int mutex_new(const char *name, mmf_mutex **out)
         return mmf__fail(MMF_ENOMEM, 0);
     m->holder.fd = MMF_INVALID_HANDLE;
     m->holder.kind = REC_MUTEX;
-    if (name != NULL && mmf__strdup(name, &m->name) != MMF_OK) {
+    if (name != NULL && mmf__strdup(name, &m->head.name) != MMF_OK) {
         free(m);
         return MMF_ENOMEM;
     }
@@ -1234,7 +1233,7 @@ static int mutex_new(const char *name, mmf_mutex **out)
 
 static void mutex_free(mmf_mutex *m)
 {
-    free(m->name);
+    free(m->head.name);
     free(m);
 }
 
@@ -1338,7 +1337,7 @@ static int mutex_named(const char *name, int create, int initially_owned,
     if (rc != MMF_OK)
         goto fail;
     m->m = &m->map->shared->mutex;
-    m->created = created;
+    m->head.created = created;
     mmf__os_reg_track(&m->holder);
     *out = m;
     if (created && initially_owned) {
@@ -1372,7 +1371,7 @@ int mmf__os_mutex_create(const char *name, int initially_owned, unsigned flags,
         return mmf__fail(MMF_ENOMEM, e);
     }
     m->m = &m->local;
-    m->created = 1;
+    m->head.created = 1;
     *out = m;
     if (initially_owned)
         (void)mmf__os_mutex_lock(m, MMF_WAIT_FOREVER, 0);
@@ -1439,7 +1438,7 @@ int mmf__os_mutex_unlock(mmf_mutex *m)
 int mmf__os_mutex_close(mmf_mutex *m)
 {
     if (m->map != NULL) {
-        (void)release_holder(&m->holder, m->name);
+        (void)release_holder(&m->holder, m->head.name);
         unmap_mutex(m->map, 1);
     } else {
         /* An unnamed mutex is only this handle. A held one stays held by
@@ -1460,16 +1459,6 @@ int mmf__os_mutex_close(mmf_mutex *m)
     }
     mutex_free(m);
     return MMF_OK;
-}
-
-int mmf__os_mutex_created(const mmf_mutex *m)
-{
-    return m->created;
-}
-
-const char *mmf__os_mutex_name(const mmf_mutex *m)
-{
-    return m->name;
 }
 
 int mmf__os_mutex_set_permissions(mmf_mutex *m, unsigned mode)

@@ -606,9 +606,8 @@ int mmf__os_reg_set_permissions(mmf_handle reg, unsigned mode)
  * abandonment (WAIT_ABANDONED) built in ---- */
 
 struct mmf_mutex {
+    mmf__mutex_head head; /* first: read by the core */
     HANDLE h;
-    int created;
-    char *name;
 };
 
 #define MUTEX_USE (SYNCHRONIZE | MUTEX_MODIFY_STATE)
@@ -619,7 +618,7 @@ static int mutex_new(const char *name, mmf_mutex **out)
 
     if (m == NULL)
         return mmf__fail(MMF_ENOMEM, 0);
-    if (name != NULL && mmf__strdup(name, &m->name) != MMF_OK) {
+    if (name != NULL && mmf__strdup(name, &m->head.name) != MMF_OK) {
         free(m);
         return MMF_ENOMEM;
     }
@@ -629,7 +628,7 @@ static int mutex_new(const char *name, mmf_mutex **out)
 
 static void mutex_free(mmf_mutex *m)
 {
-    free(m->name);
+    free(m->head.name);
     free(m);
 }
 
@@ -654,7 +653,7 @@ int mmf__os_mutex_create(const char *name, int initially_owned, unsigned flags,
             mutex_free(m);
             return rc;
         }
-        m->created = 1;
+        m->head.created = 1;
         *out = m;
         return MMF_OK;
     }
@@ -682,7 +681,7 @@ int mmf__os_mutex_create(const char *name, int initially_owned, unsigned flags,
             return mmf__fail(MMF_EFORMAT, (int)e);
         return mmf__win_fail(e);
     }
-    m->created = e != ERROR_ALREADY_EXISTS;
+    m->head.created = e != ERROR_ALREADY_EXISTS;
     *out = m;
     return MMF_OK;
 }
@@ -758,26 +757,16 @@ int mmf__os_mutex_close(mmf_mutex *m)
     return MMF_OK;
 }
 
-int mmf__os_mutex_created(const mmf_mutex *m)
-{
-    return m->created;
-}
-
-const char *mmf__os_mutex_name(const mmf_mutex *m)
-{
-    return m->name;
-}
-
 int mmf__os_mutex_set_permissions(mmf_mutex *m, unsigned mode)
 {
-    if (m->name == NULL)
+    if (m->head.name == NULL)
         return MMF_OK; /* unnamed: nothing to protect */
     return mmf__win_set_mode(m->h, MMF__OBJ_MUTEX, mode);
 }
 
 int mmf__os_mutex_get_permissions(const mmf_mutex *m, unsigned *mode)
 {
-    if (m->name == NULL) {
+    if (m->head.name == NULL) {
         *mode = 0600;
         return MMF_OK;
     }

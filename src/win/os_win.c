@@ -505,23 +505,6 @@ DWORD mmf__win_view_protect(int access)
     }
 }
 
-/* The protection of a file's section for a map with `access`. */
-static DWORD file_section_protect(int access)
-{
-    switch (access) {
-    case MMF_ACCESS_READ:
-        return PAGE_READONLY;
-    case MMF_ACCESS_COPY_ON_WRITE:
-        return PAGE_WRITECOPY;
-    case MMF_ACCESS_READ_EXECUTE:
-        return PAGE_EXECUTE_READ;
-    case MMF_ACCESS_READ_WRITE_EXECUTE:
-        return PAGE_EXECUTE_READWRITE;
-    default:
-        return PAGE_READWRITE;
-    }
-}
-
 HANDLE mmf__win_section_of(const mmf_file *f)
 {
     return MMF__H(f->section != MMF_INVALID_HANDLE ? f->section : f->handle);
@@ -643,7 +626,7 @@ int mmf__os_probe(mmf_handle h, int kind, int access)
     /* A section of the file as it is now tells whether its handle allows
      * this access (execute rights included). An empty file cannot have a
      * section; mmf__os_file_init finds out after growth. */
-    s = CreateFileMappingW(MMF__H(h), NULL, file_section_protect(access), 0, 0,
+    s = CreateFileMappingW(MMF__H(h), NULL, mmf__win_view_protect(access), 0, 0,
                            NULL);
     if (s != NULL) {
         CloseHandle(s);
@@ -684,7 +667,7 @@ int mmf__os_file_init(mmf_file *f)
         sa = &sec.sa;
     }
     s = CreateFileMappingW(
-        MMF__H(f->handle), sa, file_section_protect(f->access),
+        MMF__H(f->handle), sa, mmf__win_view_protect(f->access),
         (DWORD)(f->capacity >> 32), (DWORD)f->capacity, wname);
     e = GetLastError();
     if (wname != NULL)

@@ -1,0 +1,18 @@
+# Sets `want` to every function the public header declares (HEADER), the
+# typed accessors included. Shared by the export checks of both platforms.
+file(READ ${HEADER} header)
+string(REGEX MATCHALL "mmf_[a-z0-9_]+\\(" decls "${header}")
+string(REGEX MATCHALL "DEFINE_TYPED\\(([a-z0-9]+)" typed "${header}")
+set(want "")
+foreach(d ${decls})
+  string(REPLACE "(" "" d "${d}")
+  list(APPEND want ${d})
+endforeach()
+foreach(t ${typed})
+  string(REGEX REPLACE "DEFINE_TYPED\\(" "" t "${t}")
+  if(NOT t STREQUAL "suffix")
+    list(APPEND want mmf_view_read_${t} mmf_view_write_${t})
+  endif()
+endforeach()
+list(REMOVE_ITEM want mmf_view_read_ mmf_view_write_)
+list(REMOVE_DUPLICATES want)
