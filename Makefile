@@ -45,7 +45,7 @@ check-windows:
 	    cmake -S . -B $(WIN_BUILD) -DMMF_WERROR=ON \
 	        -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/mingw-w64-x86_64.cmake >/dev/null && \
 	    cmake --build $(WIN_BUILD) -j$(JOBS) && \
-	    (cd $(WIN_BUILD) && ctest --output-on-failure); \
+	    (cd $(WIN_BUILD) && ctest --output-on-failure -j$(JOBS)); \
 	else \
 	    echo "Windows leg skipped: needs x86_64-w64-mingw32-gcc and wine (apt-get install gcc-mingw-w64-x86-64 wine64)"; \
 	fi

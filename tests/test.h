@@ -17,10 +17,18 @@
 #include <string.h>
 #include <sys/types.h>
 
+/* The separator t_path puts between the directory and the name. */
+#ifdef _WIN32
+#define T_DIR_SEP '\\'
+#else
+#define T_DIR_SEP '/'
+#endif
+
 typedef void (*t_fn)(void);
 typedef int (*t_helper_fn)(int argc, char **argv);
 void t_register(const char *name, t_fn fn);
 void t_register_helper(const char *name, t_helper_fn fn);
+void t_register_skip(const char *name, const char *reason);
 
 #define TEST(name)                                                             \
     static void test_##name(void);                                             \
@@ -38,10 +46,32 @@ void t_register_helper(const char *name, t_helper_fn fn);
     }                                                                          \
     static int helper_##name(int argc, char **argv)
 
+/*
+ * A test of the Linux suite that cannot apply on Windows: the test itself
+ * sits in an #ifndef _WIN32 block, and this line (outside it) makes the
+ * Windows runner report it as skipped, by name and with the reason. On
+ * POSIX it expands to nothing.
+ */
+#ifdef _WIN32
+#define NOT_ON_WINDOWS(name, reason)                                           \
+    __attribute__((constructor)) static void skip_##name(void)                 \
+    {                                                                          \
+        t_register_skip(#name, reason);                                        \
+    }
+#else
+#define NOT_ON_WINDOWS(name, reason)
+#endif
+
+/* mingw builds the tests with its C99 printf (__USE_MINGW_ANSI_STDIO). */
+#ifdef _WIN32
+#define T_PRINTF gnu_printf
+#else
+#define T_PRINTF printf
+#endif
 void t_fail(const char *file, int line, const char *fmt, ...)
-    __attribute__((noreturn, format(printf, 3, 4)));
+    __attribute__((noreturn, format(T_PRINTF, 3, 4)));
 void t_skip(const char *fmt, ...)
-    __attribute__((noreturn, format(printf, 1, 2)));
+    __attribute__((noreturn, format(T_PRINTF, 1, 2)));
 
 #define CHECK(cond)                                                            \
     do {                                                                       \
@@ -83,6 +113,8 @@ void t_skip(const char *fmt, ...)
 const char *t_dir(void);
 /* t_dir()/name; the string lives until exit. */
 const char *t_path(const char *name);
+/* Sets the size of an existing file (truncate / SetEndOfFile). */
+void t_set_size(const char *path, uint64_t size);
 /* Creates (or replaces) a file of `size` bytes; byte i is pattern(i). */
 void t_make_file(const char *path, uint64_t size, int pattern);
 /* The value pattern p gives byte i: p < 0 → (i * 7 + 3) & 0xff, else p. */
@@ -107,15 +139,28 @@ int t_all_bytes(const void *p, int c, size_t n);
 /* Do the file's bytes [off, off+n) hold pattern -1? */
 int t_file_is_pattern(const char *path, uint64_t off, size_t n);
 
-/* Starts this runner again as `--helper name args...`; returns its pid. */
+/* Opens an existing file read-only or read-write: a descriptor on POSIX, a
+ * HANDLE on Windows (for mmf_create_from_handle). */
+mmf_handle t_open_handle(const char *path, int writable);
+void t_close_handle(mmf_handle h);
+
+/* Starts this runner again as `--helper name args...` (fork+exec on POSIX,
+ * CreateProcess with inherited handles on Windows); returns its pid. */
 pid_t t_spawn(const char *name, const char *const *args);
 /* Waits for a child and returns its exit status (128+sig if killed). */
 int t_wait(pid_t pid);
+/* Kills a child at once: SIGKILL, or TerminateProcess with status 137 so
+ * that t_wait reports the same status on both. */
+void t_kill(pid_t pid);
+int t_self_pid(void);
+void t_sleep_ms(unsigned ms);
 
-/* Number of open file descriptors of this process. */
+/* Number of open file descriptors (Windows: handles) of this process. */
 int t_fd_count(void);
 
-/* Fault injection (test builds only). */
+/* Fault injection (test builds on POSIX only). */
+#ifndef _WIN32
 #include "posix/fault_posix.h"
+#endif
 
 #endif

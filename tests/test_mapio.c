@@ -617,10 +617,13 @@ TEST(mapio_large_write_coherent)
     CHECK(t_is_pattern(d + 12344 - 4096, 12344, 1));
     CHECK(t_is_pattern(d + 12345 + n - 4096, 12345 + n, 1));
 
-    /* The file shrinks under the map: no write, no growth. */
-    CHECK(truncate(path, 1 << 20) == 0);
+#ifndef _WIN32
+    /* The file shrinks under the map: no write, no growth. (Windows does
+     * not let a mapped file shrink.) */
+    t_set_size(path, 1 << 20);
     CHECK_RC(mmf_write(f, 2 << 20, buf, n), MMF_EIO);
     CHECK_EQ(t_file_size(path), 1 << 20);
+#endif
     CHECK_OK(mmf_view_close(v));
     CHECK_OK(mmf_close(f));
     free(buf);
