@@ -875,12 +875,143 @@ int mmf__os_stat(const char *name, int kind, mmf_info *out)
     return rc;
 }
 
+/* The native calls that enumerate an object directory, from ntdll (which
+ * every process has loaded; mingw's default libraries do not link it). */
+typedef struct {
+    USHORT len, max;
+    PWSTR buf;
+} nt_string;
+typedef struct {
+    ULONG size;
+    HANDLE root;
+    nt_string *name;
+    ULONG attributes;
+    PVOID sd, qos;
+} nt_attributes;
+typedef struct {
+    nt_string name, type;
+} nt_dir_entry;
+typedef LONG(NTAPI *nt_open_dir_fn)(HANDLE *, ACCESS_MASK, nt_attributes *);
+typedef LONG(NTAPI *nt_query_dir_fn)(HANDLE, void *, ULONG, BOOLEAN, BOOLEAN,
+                                     ULONG *, ULONG *);
+
+#define NT_DIRECTORY_QUERY 1
+
+/* Does the counted UTF-16 string s equal the ASCII string a? */
+static int nt_is(const nt_string *s, const char *a)
+{
+    size_t n = strlen(a);
+
+    if (s->len != n * sizeof(wchar_t))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s->buf[i] != (wchar_t)(unsigned char)a[i])
+            return 0;
+    return 1;
+}
+
+/* Reports one directory entry: a section (a map, unless it is one of
+ * libmmf's own "mmf/..." sections) or a libmmf mutex ("mmf/mutex/N").
+ * Returns fn's answer; entries that vanished or that are not valid names
+ * are passed over. */
+static int list_entry(const nt_dir_entry *e, const char *ns,
+                      int (*fn)(const mmf_info *info, void *ctx), void *ctx)
+{
+    wchar_t w[MAX_PATH + 1];
+    char name[3 * MAX_PATH + 16];
+    mmf_info info;
+    char *u;
+    int mutex, rc;
+
+    if (e->name.len / sizeof(wchar_t) > MAX_PATH)
+        return 0;
+    memcpy(w, e->name.buf, e->name.len);
+    w[e->name.len / sizeof(wchar_t)] = L'\0';
+    u = mmf__win_utf8(w);
+    if (u == NULL)
+        return 0;
+    mutex = nt_is(&e->type, "Mutant");
+    if (mutex && strncmp(u, "mmf/mutex/", 10) == 0)
+        snprintf(name, sizeof name, "%s%s", ns, u + 10);
+    else if (!mutex && nt_is(&e->type, "Section") && strncmp(u, "mmf/", 4) != 0)
+        snprintf(name, sizeof name, "%s%s", ns, u);
+    else
+        name[0] = '\0';
+    free(u);
+    if (name[0] == '\0' || mmf__check_name(name) != MMF_OK)
+        return 0;
+    rc = mutex ? stat_mutex(name, &info) : stat_map(name, &info);
+    return rc == MMF_OK ? fn(&info, ctx) : 0;
+}
+
+/* Lists the object directory `dir`, whose names are opened with the
+ * prefix `ns`. *stop: fn asked to stop. */
+static int list_dir(const wchar_t *dir, const char *ns,
+                    int (*fn)(const mmf_info *info, void *ctx), void *ctx,
+                    int *stop)
+{
+    HMODULE nt = GetModuleHandleW(L"ntdll.dll");
+    nt_open_dir_fn open_dir;
+    nt_query_dir_fn query_dir;
+    nt_string path;
+    nt_attributes oa;
+    ULONG pos = 0, got;
+    union {
+        nt_dir_entry e;
+        unsigned char bytes[4096];
+    } buf;
+    HANDLE d;
+    LONG st;
+
+    if (nt == NULL)
+        return mmf__fail(MMF_ENOTSUP, (int)GetLastError());
+    open_dir = (nt_open_dir_fn)(void (*)(void))GetProcAddress(
+        nt, "NtOpenDirectoryObject");
+    query_dir = (nt_query_dir_fn)(void (*)(void))GetProcAddress(
+        nt, "NtQueryDirectoryObject");
+    if (open_dir == NULL || query_dir == NULL)
+        return mmf__fail(MMF_ENOTSUP, ERROR_PROC_NOT_FOUND);
+    path.buf = (PWSTR)dir;
+    path.len = (USHORT)(wcslen(dir) * sizeof(wchar_t));
+    path.max = path.len;
+    memset(&oa, 0, sizeof oa);
+    oa.size = sizeof oa;
+    oa.name = &path;
+    oa.attributes = 0x40; /* OBJ_CASE_INSENSITIVE */
+    st = open_dir(&d, NT_DIRECTORY_QUERY, &oa);
+    if (st < 0)
+        return mmf__fail(MMF_EACCES, (int)st);
+    /* One entry a call: the context counts entries, so objects created or
+     * closed meanwhile shift it by a place at most. */
+    for (int first = 1; !*stop; first = 0) {
+        st = query_dir(d, &buf, sizeof buf, TRUE, first ? TRUE : FALSE, &pos,
+                       &got);
+        if (st != 0) /* STATUS_NO_MORE_ENTRIES, or a failure */
+            break;
+        *stop = list_entry(&buf.e, ns, fn, ctx) != 0;
+    }
+    CloseHandle(d);
+    return MMF_OK;
+}
+
 int mmf__os_list(int (*fn)(const mmf_info *info, void *ctx), void *ctx)
 {
-    /* Enumerating the kernel's object directory needs the native API
-     * (NtQueryDirectoryObject), which mingw's default libraries do not
-     * link. */
-    (void)fn;
-    (void)ctx;
-    return mmf__fail(MMF_ENOTSUP, 0);
+    DWORD session = 0;
+    wchar_t dir[64];
+    int stop = 0, rc;
+
+    /* Local\ names live in the session's directory, Global\ ones in the
+     * machine's (the same one for session 0). */
+    if (!ProcessIdToSessionId(GetCurrentProcessId(), &session))
+        session = 0;
+    if (session != 0) {
+        swprintf(dir, sizeof dir / sizeof dir[0],
+                 L"\\Sessions\\%lu\\BaseNamedObjects", session);
+        rc = list_dir(dir, "", fn, ctx, &stop);
+        if (rc != MMF_OK)
+            return rc;
+    }
+    return stop ? MMF_OK
+                : list_dir(L"\\BaseNamedObjects", session ? "Global\\" : "", fn,
+                           ctx, &stop);
 }

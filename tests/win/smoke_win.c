@@ -402,6 +402,26 @@ static void test_anonymous(void)
 
 /* ---- named maps ---- */
 
+/* mmf_list's callback: counts the entries named ctx->name, remembering
+ * the last one's kind and capacity. */
+struct list_probe {
+    const char *name;
+    int seen, kind;
+    uint64_t capacity;
+};
+
+static int list_probe_fn(const mmf_info *info, void *ctx)
+{
+    struct list_probe *p = ctx;
+
+    if (strcmp(info->name, p->name) == 0) {
+        p->seen++;
+        p->kind = info->kind;
+        p->capacity = info->capacity;
+    }
+    return 0;
+}
+
 static void test_named(void)
 {
     char n[128], bare[128], n2[128], nf[128], path[MAX_PATH];
@@ -463,6 +483,14 @@ static void test_named(void)
     CHECK_EQ(info.mode, 0600);
     CHECK(strcmp(info.name, bare) == 0);
     CHECK_RC(mmf_list(NULL, NULL), MMF_EINVAL);
+    {
+        /* The object directory lists it, once, as a libmmf map. */
+        struct list_probe probe = {bare, 0, 0, 0};
+        CHECK_OK(mmf_list(list_probe_fn, &probe));
+        CHECK_EQ(probe.seen, 1);
+        CHECK_EQ(probe.kind, MMF_KIND_MAP);
+        CHECK_EQ(probe.capacity, 12345);
+    }
     CHECK_OK(mmf_get_permissions(f, &mode));
     CHECK_EQ(mode, 0600);
     CHECK_OK(mmf_set_permissions(f, 0644));
