@@ -5,7 +5,8 @@
  * 256 MiB, treats the view as an array of pixels
  * (struct { int16_t r, g, b, a; }) and brightens every pixel, saturating at
  * INT16_MAX. Then it checks a sample of pixels by reading the file with
- * plain pread(2), to show that the bytes really went to the file.
+ * the operating system's own calls (pread(2), ReadFile on Windows), to show
+ * that the bytes really went to the file.
  *
  *     large_file [FILE]      default: a temporary file, removed at the end
  */
@@ -13,12 +14,19 @@
 #include <mmf.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <io.h>
+#include <windows.h>
+#else
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
+#endif
 
 #define MiB (UINT64_C(1) << 20)
 #define FILE_SIZE (1024 * MiB)
@@ -30,12 +38,90 @@ typedef struct pixel {
     int16_t r, g, b, a;
 } pixel;
 
+/* The few OS calls the example needs besides libmmf: a clock, a file
+ * read at an offset, the temporary directory. */
+#ifdef _WIN32
+typedef HANDLE os_file;
+
+static double now(void)
+{
+    LARGE_INTEGER t, f;
+    QueryPerformanceCounter(&t);
+    QueryPerformanceFrequency(&f);
+    return (double)t.QuadPart / (double)f.QuadPart;
+}
+
+static int os_open(const char *path, os_file *out)
+{
+    *out = CreateFileA(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE,
+                       NULL, OPEN_EXISTING, 0, NULL);
+    return *out != INVALID_HANDLE_VALUE;
+}
+
+static int os_read_at(os_file h, void *buf, size_t n, uint64_t off)
+{
+    OVERLAPPED ov;
+    DWORD got = 0;
+
+    memset(&ov, 0, sizeof ov);
+    ov.Offset = (DWORD)off;
+    ov.OffsetHigh = (DWORD)(off >> 32);
+    return ReadFile(h, buf, (DWORD)n, &got, &ov) && got == n;
+}
+
+static void os_close(os_file h)
+{
+    CloseHandle(h);
+}
+
+static void temp_file(char *path, size_t n)
+{
+    char dir[MAX_PATH + 1];
+    DWORD k = GetTempPathA(sizeof dir, dir);
+
+    if (k == 0 || k > sizeof dir)
+        snprintf(dir, sizeof dir, ".\\");
+    snprintf(path, n, "%smmf-large-file-%lu.img", dir, GetCurrentProcessId());
+}
+
+#define os_isatty() _isatty(_fileno(stdout))
+#define os_error() ((int)GetLastError())
+#else
+typedef int os_file;
+
 static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+static int os_open(const char *path, os_file *out)
+{
+    *out = open(path, O_RDONLY);
+    return *out >= 0;
+}
+
+static int os_read_at(os_file fd, void *buf, size_t n, uint64_t off)
+{
+    return pread(fd, buf, n, (off_t)off) == (ssize_t)n;
+}
+
+static void os_close(os_file fd)
+{
+    close(fd);
+}
+
+static void temp_file(char *path, size_t n)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(path, n, "%s/mmf-large-file-%d.img", tmp && *tmp ? tmp : "/tmp",
+             (int)getpid());
+}
+
+#define os_isatty() isatty(STDOUT_FILENO)
+#define os_error() errno
+#endif
 
 static int16_t brighten(int16_t c)
 {
@@ -61,15 +147,15 @@ static int fail(const char *what, int rc)
 /* A few pixels that start near the top, to show the saturation. */
 static const uint64_t bright_pixels[] = {0, 12345, 33554431, 67108863};
 
-/* Reads pixel i of the view's range back from the file with pread. */
-static int check_pixel(int fd, uint64_t i, int bright)
+/* Reads pixel i of the view's range back from the file with the OS. */
+static int check_pixel(os_file fd, uint64_t i, int bright)
 {
     pixel p;
     int16_t want = bright ? INT16_MAX : BRIGHTEN;
 
-    if (pread(fd, &p, sizeof p, (off_t)(VIEW_OFFSET + i * sizeof p)) !=
-        (ssize_t)sizeof p) {
-        fprintf(stderr, "large_file: pread: %s\n", strerror(errno));
+    if (!os_read_at(fd, &p, sizeof p, VIEW_OFFSET + i * sizeof p)) {
+        fprintf(stderr, "large_file: reading the file failed (error %d)\n",
+                os_error());
         return 0;
     }
     if (p.r != want || p.g != want || p.b != want ||
@@ -84,19 +170,18 @@ static int check_pixel(int fd, uint64_t i, int bright)
 int main(int argc, char **argv)
 {
     char path[4096];
-    const char *tmp = getenv("TMPDIR");
-    int keep = argc > 1, tty = isatty(STDOUT_FILENO);
+    int keep = argc > 1, tty = os_isatty();
     uint64_t count = VIEW_SIZE / sizeof(pixel), checked = 0;
     mmf_file *file;
     mmf_view *view;
     double t0, t1, t2;
-    int rc, fd;
+    os_file fd;
+    int rc;
 
     if (keep)
         snprintf(path, sizeof path, "%s", argv[1]);
     else
-        snprintf(path, sizeof path, "%s/mmf-large-file-%d.img",
-                 tmp && *tmp ? tmp : "/tmp", (int)getpid());
+        temp_file(path, sizeof path);
 
     /* 1. A 1 GiB file, sparse: no storage is reserved up front. */
     t0 = now();
@@ -159,11 +244,11 @@ int main(int argc, char **argv)
     mmf_view_close(view);
     mmf_close(file);
 
-    /* 4. Check a sample with plain pread: every 4099th pixel, and the
-     *    bright ones, must read back brightened. */
-    fd = open(path, O_RDONLY);
-    if (fd < 0) {
-        fprintf(stderr, "large_file: open %s: %s\n", path, strerror(errno));
+    /* 4. Check a sample with the OS's own reads: every 4099th pixel, and
+     *    the bright ones, must read back brightened. */
+    if (!os_open(path, &fd)) {
+        fprintf(stderr, "large_file: open %s failed (error %d)\n", path,
+                os_error());
         return 1;
     }
     for (uint64_t i = 0; i < count; i += 4099, checked++)
@@ -173,11 +258,12 @@ int main(int argc, char **argv)
          k++, checked++)
         if (!check_pixel(fd, bright_pixels[k], 1))
             return 1;
-    close(fd);
-    printf("verified %llu pixels with pread, saturation included: OK\n",
+    os_close(fd);
+    printf("verified %llu pixels read back from the file, saturation "
+           "included: OK\n",
            (unsigned long long)checked);
     printf("total %.2f s\n", now() - t0);
     if (!keep)
-        unlink(path);
+        remove(path);
     return 0;
 }

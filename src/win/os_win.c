@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <winioctl.h>
 
 /* ---- errors ---- */
 
@@ -406,6 +407,14 @@ int mmf__os_grow(mmf_handle h, uint64_t old_size, uint64_t new_size,
 
     if (new_size > (uint64_t)INT64_MAX)
         return mmf__fail(MMF_ERANGE, ERROR_FILE_TOO_LARGE);
+    if (!reserve && new_size > old_size) {
+        /* Delay-allocated: make the file sparse first, so that NTFS does
+         * not allocate the new range (best effort: FAT and some others
+         * have no sparse files, and the growth goes on regardless). */
+        DWORD ret;
+        (void)DeviceIoControl(fh, FSCTL_SET_SPARSE, NULL, 0, NULL, 0, &ret,
+                              NULL);
+    }
     if (reserve && new_size > old_size && !set_allocation(fh, new_size)) {
         e = GetLastError();
         /* File systems (and wine) that cannot reserve: plain growth. */
