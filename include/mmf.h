@@ -449,14 +449,21 @@ MMF_API int mmf_view_advise(mmf_view *v, uint64_t pos, uint64_t len,
                                           type *out)                           \
     {                                                                          \
         const mmf_view_head *h = (const mmf_view_head *)(const void *)v;       \
+        const unsigned char *data;                                             \
+        uint64_t size;                                                         \
+        int access;                                                            \
         raw_type raw;                                                          \
         if (h == NULL || out == NULL)                                          \
             return MMF_EINVAL;                                                 \
-        if (pos > h->size || h->size - pos < sizeof(type))                     \
+        /* Read the head at once: in a loop, the loads stay out of it. */      \
+        data = h->data;                                                        \
+        size = h->size;                                                        \
+        access = h->access;                                                    \
+        if (size < sizeof(type) || pos > size - sizeof(type))                  \
             return MMF_ERANGE;                                                 \
-        if (h->access == MMF_ACCESS_WRITE)                                     \
+        if (access == MMF_ACCESS_WRITE)                                        \
             return MMF_EACCES;                                                 \
-        memcpy(&raw, h->data + pos, sizeof raw);                               \
+        memcpy(&raw, data + pos, sizeof raw);                                  \
         MMF__USE(raw);                                                         \
         if (h->poisoned)                                                       \
             return MMF_EIO;                                                    \
@@ -469,7 +476,7 @@ MMF_API int mmf_view_advise(mmf_view *v, uint64_t pos, uint64_t len,
         mmf_view_head *h = (mmf_view_head *)(void *)v;                         \
         if (h == NULL)                                                         \
             return MMF_EINVAL;                                                 \
-        if (pos > h->size || h->size - pos < sizeof(type))                     \
+        if (h->size < sizeof(type) || pos > h->size - sizeof(type))            \
             return MMF_ERANGE;                                                 \
         if (h->access == MMF_ACCESS_READ ||                                    \
             h->access == MMF_ACCESS_READ_EXECUTE)                              \
