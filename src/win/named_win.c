@@ -716,8 +716,10 @@ int mmf__os_mutex_open(const char *name, mmf_mutex **out)
     free(w);
     if (m->h == NULL) {
         mutex_free(m);
+        /* An object of another kind has the mutex's name: it exists, but
+         * is no mutex (as mmf__os_mutex_create says). */
         if (e == ERROR_INVALID_HANDLE)
-            return mmf__fail(MMF_ENOENT, (int)e);
+            return mmf__fail(MMF_EFORMAT, (int)e);
         return mmf__win_fail(e);
     }
     *out = m;
