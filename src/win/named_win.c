@@ -11,7 +11,8 @@
  *   creation access): the trailer.
  * - A persisted map named N is the file's section named N, plus a small
  *   "meta" section <ns>mmf/meta/<N> holding the same record and the file's
- *   path; every holder of the map keeps a handle to it.
+ *   identity and path; every holder of the map keeps a handle to it. An
+ *   opener checks that the file at that path is still the one mapped.
  * - A mutex named N is the kernel mutex <ns>mmf/mutex/<N>: a namespace of
  *   its own, since user names cannot contain '/'.
  * - Creating and opening a name run under the named mutex
@@ -295,6 +296,50 @@ static int read_meta(const char *name, mmf__win_record *rec, HANDLE *meta)
     return MMF_OK;
 }
 
+/* The identity of the file behind `h`: its volume and its index there. */
+static int file_identity(HANDLE h, uint32_t *volume, uint64_t *index)
+{
+    BY_HANDLE_FILE_INFORMATION bi;
+
+    if (!GetFileInformationByHandle(h, &bi))
+        return mmf__win_fail_last();
+    *volume = bi.dwVolumeSerialNumber;
+    *index = (uint64_t)bi.nFileIndexHigh << 32 | bi.nFileIndexLow;
+    return MMF_OK;
+}
+
+/* Is the file at the path a persisted map's meta records still the file
+ * it maps? Moved away or deleted (nothing there, or another file there):
+ * MMF_ENOENT, as on POSIX. */
+static int check_same_file(const mmf__win_record *rec)
+{
+    uint32_t volume = 0;
+    uint64_t index = 0;
+    wchar_t *w;
+    HANDLE h;
+    DWORD e;
+    int rc = mmf__win_wide(rec->path, 1, &w);
+
+    if (rc != MMF_OK)
+        return rc;
+    /* (A directory opens too, and is not the file.) */
+    h = CreateFileW(w, FILE_READ_ATTRIBUTES,
+                    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                    NULL, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    e = GetLastError();
+    free(w);
+    if (h == INVALID_HANDLE_VALUE) {
+        if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
+            return mmf__fail(MMF_ENOENT, (int)e);
+        return mmf__win_fail(e);
+    }
+    rc = file_identity(h, &volume, &index);
+    CloseHandle(h);
+    if (rc == MMF_OK && (volume != rec->volume || index != rec->file_index))
+        rc = mmf__fail(MMF_ENOENT, 0);
+    return rc;
+}
+
 static void named_init(mmf__named *out)
 {
     memset(out, 0, sizeof *out);
@@ -367,6 +412,8 @@ static int open_locked(const char *name, int access, unsigned flags,
         rc = mmf__fail(MMF_EACCES, 0);
         goto fail;
     }
+    if (out->kind == MMF__KIND_FILE && (rc = check_same_file(&rec)) != MMF_OK)
+        goto fail;
     if (is_exec(access)) {
         /* Execute access is checked now, not at the first view. */
         void *p = MapViewOfFile(h, FILE_MAP_READ | FILE_MAP_EXECUTE, 0, 0, 1);
@@ -538,6 +585,8 @@ int mmf__os_reg_publish(void *token, mmf_file *f)
     }
     rec_init(rec, MMF__REC_FILE, f->access, 0, f->capacity);
     rc = final_path(MMF__H(f->handle), rec->path, sizeof rec->path);
+    if (rc == MMF_OK)
+        rc = file_identity(MMF__H(f->handle), &rec->volume, &rec->file_index);
     if (rc == MMF_OK)
         rc = internal_name(f->name, "meta", &w);
     if (rc == MMF_OK)
@@ -912,18 +961,64 @@ static int nt_is(const nt_string *s, const char *a)
     return 1;
 }
 
-/* Reports one directory entry: a section (a map, unless it is one of
- * libmmf's own "mmf/..." sections) or a libmmf mutex ("mmf/mutex/N").
- * Returns fn's answer; entries that vanished or that are not valid names
- * are passed over. */
-static int list_entry(const nt_dir_entry *e, const char *ns,
-                      int (*fn)(const mmf_info *info, void *ctx), void *ctx)
+#define NT_MORE_ENTRIES 0x105L
+#define NT_BUFFER_TOO_SMALL ((LONG)0xC0000023UL)
+
+/* The objects a listing found, each once, by the name mmf_stat takes. */
+typedef struct {
+    char **names;
+    unsigned char *mutex;
+    size_t n, cap;
+} name_set;
+
+/* Adds a name: 1 when new, 0 when there already, -1 out of memory. */
+static int set_add(name_set *s, const char *name, int mutex)
+{
+    char *copy;
+
+    for (size_t i = 0; i < s->n; i++)
+        if (s->mutex[i] == mutex && strcmp(s->names[i], name) == 0)
+            return 0;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        char **names = realloc(s->names, cap * sizeof *names);
+        unsigned char *m;
+        if (names == NULL)
+            return -1;
+        s->names = names;
+        m = realloc(s->mutex, cap);
+        if (m == NULL)
+            return -1;
+        s->mutex = m;
+        s->cap = cap;
+    }
+    copy = malloc(strlen(name) + 1);
+    if (copy == NULL)
+        return -1;
+    strcpy(copy, name);
+    s->names[s->n] = copy;
+    s->mutex[s->n] = (unsigned char)mutex;
+    s->n++;
+    return 1;
+}
+
+static void set_free(name_set *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->names[i]);
+    free(s->names);
+    free(s->mutex);
+}
+
+/* Adds a directory entry if it is a section (a map, unless it is one of
+ * libmmf's own "mmf/..." sections) or a libmmf mutex ("mmf/mutex/N") with
+ * a valid name. As set_add; 0 for entries passed over. */
+static int add_entry(name_set *set, const nt_dir_entry *e, const char *ns)
 {
     wchar_t w[MAX_PATH + 1];
     char name[3 * MAX_PATH + 16];
-    mmf_info info;
     char *u;
-    int mutex, rc;
+    int mutex;
 
     if (e->name.len / sizeof(wchar_t) > MAX_PATH)
         return 0;
@@ -942,28 +1037,86 @@ static int list_entry(const nt_dir_entry *e, const char *ns,
     free(u);
     if (name[0] == '\0' || mmf__check_name(name) != MMF_OK)
         return 0;
-    rc = mutex ? stat_mutex(name, &info) : stat_map(name, &info);
-    return rc == MMF_OK ? fn(&info, ctx) : 0;
+    return set_add(set, name, mutex);
 }
 
-/* Lists the object directory `dir`, whose names are opened with the
- * prefix `ns`. *stop: fn asked to stop. */
-static int list_dir(const wchar_t *dir, const char *ns,
-                    int (*fn)(const mmf_info *info, void *ctx), void *ctx,
-                    int *stop)
+/* Reads the whole directory in one call, which the kernel answers from one
+ * state of it. MMF_OK, MMF_ENOTSUP where that call is not implemented
+ * (wine), or MMF_ENOMEM. */
+static int read_snapshot(HANDLE d, nt_query_dir_fn query_dir, const char *ns,
+                         name_set *set)
+{
+    for (ULONG size = 65536; size <= (16u << 20); size *= 2) {
+        nt_dir_entry *buf = malloc(size);
+        ULONG pos = 0, got = 0;
+        LONG st;
+        int rc = MMF_OK;
+
+        if (buf == NULL)
+            return mmf__fail(MMF_ENOMEM, 0);
+        st = query_dir(d, buf, size, FALSE, TRUE, &pos, &got);
+        if (st == 0) {
+            /* The array ends with an entry of zeros. */
+            for (nt_dir_entry *e = buf;
+                 (unsigned char *)(e + 1) <= (unsigned char *)buf + size &&
+                 e->name.buf != NULL && rc == MMF_OK;
+                 e++)
+                if (add_entry(set, e, ns) < 0)
+                    rc = mmf__fail(MMF_ENOMEM, 0);
+        }
+        free(buf);
+        if (st == 0)
+            return rc;
+        if (st != NT_MORE_ENTRIES && st != NT_BUFFER_TOO_SMALL)
+            return MMF_ENOTSUP;
+    }
+    return MMF_ENOTSUP;
+}
+
+/* Reads the directory an entry a call. The position counts entries, so
+ * objects created or removed meanwhile can shift it: passes are repeated
+ * (up to four) until one finds nothing new. */
+static int read_by_entry(HANDLE d, nt_query_dir_fn query_dir, const char *ns,
+                         name_set *set)
+{
+    union {
+        nt_dir_entry e;
+        unsigned char bytes[4096];
+    } buf;
+
+    for (int pass = 0; pass < 4; pass++) {
+        ULONG pos = 0, got;
+        int added = 0;
+
+        for (int first = 1;; first = 0) {
+            int r;
+            LONG st = query_dir(d, &buf, sizeof buf, TRUE, first ? TRUE : FALSE,
+                                &pos, &got);
+            if (st != 0) /* STATUS_NO_MORE_ENTRIES, or a failure */
+                break;
+            r = add_entry(set, &buf.e, ns);
+            if (r < 0)
+                return mmf__fail(MMF_ENOMEM, 0);
+            added += r;
+        }
+        if (pass > 0 && added == 0)
+            break;
+    }
+    return MMF_OK;
+}
+
+/* Adds the objects of the directory `dir`, whose names are opened with
+ * the prefix `ns`. */
+static int list_dir(const wchar_t *dir, const char *ns, name_set *set)
 {
     HMODULE nt = GetModuleHandleW(L"ntdll.dll");
     nt_open_dir_fn open_dir;
     nt_query_dir_fn query_dir;
     nt_string path;
     nt_attributes oa;
-    ULONG pos = 0, got;
-    union {
-        nt_dir_entry e;
-        unsigned char bytes[4096];
-    } buf;
     HANDLE d;
     LONG st;
+    int rc;
 
     if (nt == NULL)
         return mmf__fail(MMF_ENOTSUP, (int)GetLastError());
@@ -983,37 +1136,40 @@ static int list_dir(const wchar_t *dir, const char *ns,
     st = open_dir(&d, NT_DIRECTORY_QUERY, &oa);
     if (st < 0)
         return mmf__fail(MMF_EACCES, (int)st);
-    /* One entry a call: the context counts entries, so objects created or
-     * closed meanwhile shift it by a place at most. */
-    for (int first = 1; !*stop; first = 0) {
-        st = query_dir(d, &buf, sizeof buf, TRUE, first ? TRUE : FALSE, &pos,
-                       &got);
-        if (st != 0) /* STATUS_NO_MORE_ENTRIES, or a failure */
-            break;
-        *stop = list_entry(&buf.e, ns, fn, ctx) != 0;
-    }
+    rc = read_snapshot(d, query_dir, ns, set);
+    if (rc == MMF_ENOTSUP)
+        rc = read_by_entry(d, query_dir, ns, set);
     CloseHandle(d);
-    return MMF_OK;
+    return rc;
 }
 
 int mmf__os_list(int (*fn)(const mmf_info *info, void *ctx), void *ctx)
 {
+    name_set set = {NULL, NULL, 0, 0};
     DWORD session = 0;
     wchar_t dir[64];
-    int stop = 0, rc;
+    int rc = MMF_OK;
 
     /* Local\ names live in the session's directory, Global\ ones in the
-     * machine's (the same one for session 0). */
+     * machine's (the same one for session 0). The names are gathered
+     * first, then described one by one; objects gone meanwhile are passed
+     * over. */
     if (!ProcessIdToSessionId(GetCurrentProcessId(), &session))
         session = 0;
     if (session != 0) {
         swprintf(dir, sizeof dir / sizeof dir[0],
                  L"\\Sessions\\%lu\\BaseNamedObjects", session);
-        rc = list_dir(dir, "", fn, ctx, &stop);
-        if (rc != MMF_OK)
-            return rc;
+        rc = list_dir(dir, "", &set);
     }
-    return stop ? MMF_OK
-                : list_dir(L"\\BaseNamedObjects", session ? "Global\\" : "", fn,
-                           ctx, &stop);
+    if (rc == MMF_OK)
+        rc = list_dir(L"\\BaseNamedObjects", session ? "Global\\" : "", &set);
+    for (size_t i = 0; rc == MMF_OK && i < set.n; i++) {
+        mmf_info info;
+        int r = set.mutex[i] ? stat_mutex(set.names[i], &info)
+                             : stat_map(set.names[i], &info);
+        if (r == MMF_OK && fn(&info, ctx) != 0)
+            break;
+    }
+    set_free(&set);
+    return rc;
 }

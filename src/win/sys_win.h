@@ -71,9 +71,10 @@ int mmf__win_is_file(HANDLE h);
  * The last page, which no view maps, holds this record, so the exact
  * capacity can be had from the section alone (by name or by handle).
  * A persisted map's name has a separate "meta" section holding the same
- * record plus the file's path.
+ * record plus the file's identity and path, so that an opener can tell
+ * whether the file at that path is still the one mapped.
  */
-#define MMF__REC_VERSION 1
+#define MMF__REC_VERSION 2
 #define MMF__REC_SHM 1
 #define MMF__REC_FILE 2
 
@@ -84,9 +85,10 @@ typedef struct mmf__win_record {
     uint32_t kind; /* MMF__REC_* */
     int32_t access;
     uint32_t flags;
-    uint32_t reserved;
+    uint32_t volume; /* meta only: the file's volume serial number */
     uint64_t capacity;
-    char path[4096]; /* meta only: the file, UTF-8 */
+    uint64_t file_index; /* meta only: the file's index on its volume */
+    char path[4096];     /* meta only: the file, UTF-8 */
 } mmf__win_record;
 
 /* Reads the trailer of section `h`: *total gets the section's mapped size
