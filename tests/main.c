@@ -363,7 +363,8 @@ int t_fd_count(void)
     return n - 1; /* the directory's own descriptor */
 }
 
-static void find_self(const char *argv0)
+/* Finds this program's path (for t_spawn). */
+static void platform_init(const char *argv0)
 {
     ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
 
@@ -711,9 +712,28 @@ int t_fd_count(void)
     return n;
 }
 
-static void find_self(const char *argv0)
+/* The last word on an exception nobody handled: say so and end with its
+ * code, as Windows would. (Left to wine, a crash starts its debugger, and
+ * the process then sometimes exits with status 0: a crashing test would
+ * pass.) Tests that install their own filter replace this one. */
+static LONG WINAPI crashed(EXCEPTION_POINTERS *ep)
+{
+    DWORD code = ep->ExceptionRecord->ExceptionCode;
+
+    fprintf(stderr, "CRASH: unhandled exception 0x%lx at %p\n",
+            (unsigned long)code, ep->ExceptionRecord->ExceptionAddress);
+    fflush(NULL);
+    TerminateProcess(GetCurrentProcess(), code);
+    return EXCEPTION_CONTINUE_SEARCH;
+}
+
+/* Finds this program's path (for t_spawn) and makes crashes fail. */
+static void platform_init(const char *argv0)
 {
     DWORD n = GetModuleFileNameA(NULL, self_exe, sizeof self_exe);
+
+    SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX);
+    (void)SetUnhandledExceptionFilter(crashed);
 
     if (n == 0 || n >= sizeof self_exe)
         snprintf(self_exe, sizeof self_exe, "%s", argv0);
@@ -741,7 +761,7 @@ int main(int argc, char **argv)
 {
     int passed = 0, failed = 0, skipped = 0;
 
-    find_self(argv[0]);
+    platform_init(argv[0]);
     /* The first touch of the library's thread-local error (emutls under
      * mingw) allocates for good: do it before any test counts handles. */
     (void)mmf_last_os_error();

@@ -5,9 +5,10 @@
  */
 #include "test.h"
 
-#include <fcntl.h>
+#ifndef _WIN32
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 static int sentinel_obj;
 #define SENTINEL_VIEW ((mmf_view *)(void *)&sentinel_obj)
@@ -243,17 +244,44 @@ TEST(view_access_matrix_anon)
 
 /* ---- pointer offsets ---------------------------------------------------- */
 
+/*
+ * The offsets the pointer-offset tests open views at, and a capacity past
+ * them all. Where the allocation granularity is larger than a page
+ * (Windows: 64 KiB), offsets around it too.
+ */
+static size_t view_offsets(uint64_t offs[10], uint64_t *cap)
+{
+    const uint64_t base[] = {0, 1, pg() - 1, pg(), pg() + 1, 12345};
+    size_t n = 0;
+
+    for (size_t i = 0; i < sizeof base / sizeof *base; i++)
+        offs[n++] = base[i];
+    *cap = 4 * pg() + 12345 + 1000;
+#ifdef _WIN32
+    {
+        uint64_t gran = mmf_allocation_granularity();
+
+        offs[n++] = gran - 1;
+        offs[n++] = gran;
+        offs[n++] = gran + 1;
+        offs[n++] = gran + pg() + 1;
+        *cap = 2 * gran + 12345 + 1000;
+    }
+#endif
+    return n;
+}
+
 TEST(view_pointer_offsets_file)
 {
     const char *p = t_path("f");
-    uint64_t cap = 4 * pg() + 12345 + 1000;
+    uint64_t offs[10], cap;
+    size_t noffs = view_offsets(offs, &cap);
     mmf_file *f = t_file_map(p, cap, MMF_ACCESS_READ_WRITE);
-    const uint64_t offs[] = {0, 1, pg() - 1, pg(), pg() + 1, 12345};
     size_t gran = mmf_allocation_granularity();
 
     CHECK(gran >= mmf_page_size());
     CHECK_EQ(gran % mmf_page_size(), 0);
-    for (size_t i = 0; i < sizeof offs / sizeof *offs; i++) {
+    for (size_t i = 0; i < noffs; i++) {
         uint64_t off = offs[i];
         const int accs[] = {MMF_ACCESS_READ, MMF_ACCESS_READ_WRITE,
                             MMF_ACCESS_COPY_ON_WRITE};
@@ -267,6 +295,10 @@ TEST(view_pointer_offsets_file)
             CHECK_EQ(mmf_view_offset(v), off);
             CHECK_EQ(po, off % gran);
             CHECK_EQ(((uintptr_t)d - po) % mmf_page_size(), 0);
+#ifdef _WIN32
+            /* MapViewOfFile maps from a multiple of the granularity. */
+            CHECK_EQ(((uintptr_t)d - po) % gran, 0);
+#endif
             CHECK_EQ(d[0], t_pattern(-1, off));
             CHECK_EQ(d[cap - off - 1], t_pattern(-1, cap - 1));
             CHECK(t_is_pattern(d, off, (size_t)(cap - off)));
@@ -286,16 +318,16 @@ TEST(view_pointer_offsets_file)
 
 TEST(view_pointer_offsets_anon)
 {
-    uint64_t cap = 4 * pg() + 12345 + 1000;
+    uint64_t offs[10], cap;
+    size_t noffs = view_offsets(offs, &cap);
     mmf_file *f = t_anon_map(cap, MMF_ACCESS_READ_WRITE);
-    const uint64_t offs[] = {0, 1, pg() - 1, pg(), pg() + 1, 12345};
     size_t gran = mmf_allocation_granularity();
     mmf_view *all = t_open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
     unsigned char *w = mmf_view_data(all);
 
     for (uint64_t i = 0; i < cap; i++)
         w[i] = t_pattern(-1, i);
-    for (size_t i = 0; i < sizeof offs / sizeof *offs; i++) {
+    for (size_t i = 0; i < noffs; i++) {
         uint64_t off = offs[i];
         mmf_view *v = t_open_view(f, off, 0, MMF_ACCESS_READ);
         const unsigned char *d = mmf_view_data(v);
@@ -305,6 +337,9 @@ TEST(view_pointer_offsets_anon)
         CHECK_EQ(mmf_view_pointer_offset(v), off % gran);
         CHECK_EQ(((uintptr_t)d - mmf_view_pointer_offset(v)) % mmf_page_size(),
                  0);
+#ifdef _WIN32
+        CHECK_EQ(((uintptr_t)d - mmf_view_pointer_offset(v)) % gran, 0);
+#endif
         CHECK_EQ(d[0], t_pattern(-1, off));
         CHECK(t_is_pattern(d, off, (size_t)(cap - off)));
         CHECK_OK(mmf_view_close(v));
@@ -764,6 +799,33 @@ TEST(view_coherence_two_views_anon)
     CHECK_OK(mmf_close(f));
 }
 
+/* The bytes the child writes, and the parent's checks of them. */
+static unsigned char child_byte(size_t i)
+{
+    return (unsigned char)(i * 13 + 5);
+}
+
+static void check_child_wrote(mmf_file *f, mmf_view *v, mmf_view *r)
+{
+    size_t n = (size_t)mmf_capacity(f);
+    unsigned char *d = mmf_view_data(v);
+    unsigned char *buf = malloc(n);
+
+    CHECK(buf != NULL);
+    for (size_t i = 0; i < n; i++)
+        if (d[i] != child_byte(i))
+            t_fail(__FILE__, __LINE__, "byte %zu: %u", i, d[i]);
+    memset(buf, 0, n);
+    CHECK_OK(mmf_view_read(r, 0, buf, n - 3));
+    for (size_t i = 0; i < n - 3; i++)
+        CHECK_EQ(buf[i], child_byte(i + 3));
+    memset(buf, 0, n);
+    CHECK_OK(mmf_read(f, 0, buf, n));
+    CHECK_MEM(buf, d, n);
+    free(buf);
+}
+
+#ifndef _WIN32
 /* Child writes through a view made before fork; parent reads after. */
 static void check_fork(mmf_file *f)
 {
@@ -785,26 +847,71 @@ static void check_fork(mmf_file *f)
         if (!t_all_bytes(d, 0x11, 64))
             _exit(2);
         for (size_t i = 0; i < n; i++)
-            buf[i] = (unsigned char)(i * 13 + 5);
+            buf[i] = child_byte(i);
         rc = mmf_view_write(v, 0, buf, n);
         free(buf);
         _exit(rc == MMF_OK ? 0 : 3);
     }
-    CHECK_EQ(t_wait(pid), 0);
-    for (size_t i = 0; i < n; i++)
-        if (d[i] != (unsigned char)(i * 13 + 5))
-            t_fail(__FILE__, __LINE__, "byte %zu: %u", i, d[i]);
-    memset(buf, 0, n);
-    CHECK_OK(mmf_view_read(r, 0, buf, n - 3));
-    for (size_t i = 0; i < n - 3; i++)
-        CHECK_EQ(buf[i], (unsigned char)((i + 3) * 13 + 5));
-    memset(buf, 0, n);
-    CHECK_OK(mmf_read(f, 0, buf, n));
-    CHECK_MEM(buf, d, n);
     free(buf);
+    CHECK_EQ(t_wait(pid), 0);
+    check_child_wrote(f, v, r);
     CHECK_OK(mmf_view_close(v));
     CHECK_OK(mmf_view_close(r));
 }
+#else
+/*
+ * Windows has no fork: the child inherits the map's handle (section or
+ * file), maps it with mmf_create_from_handle and writes through a view of
+ * its own. Args: the handle's value.
+ */
+HELPER(view_child_writer)
+{
+    mmf_file *f = NULL;
+    mmf_view *v = NULL;
+    unsigned char *buf;
+    size_t n;
+    int rc;
+
+    if (argc != 1)
+        return 2;
+    if (mmf_create_from_handle((mmf_handle)strtoll(argv[0], NULL, 10), NULL, 0,
+                               MMF_ACCESS_READ_WRITE, 0, &f) != MMF_OK ||
+        mmf_view_open(f, 0, 0, MMF_ACCESS_READ_WRITE, &v) != MMF_OK)
+        return 4;
+    /* The child sees what the parent wrote before it started. */
+    if (!t_all_bytes(mmf_view_data(v), 0x11, 64))
+        return 2;
+    n = (size_t)mmf_capacity(f);
+    buf = malloc(n);
+    if (buf == NULL)
+        return 5;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = child_byte(i);
+    rc = mmf_view_write(v, 0, buf, n);
+    free(buf);
+    if (mmf_view_close(v) != MMF_OK || mmf_close(f) != MMF_OK)
+        return 6;
+    return rc == MMF_OK ? 0 : 3;
+}
+
+/* Child writes through the map's inherited handle; parent reads after. */
+static void check_fork(mmf_file *f)
+{
+    mmf_view *v = t_open_view(f, 0, 0, MMF_ACCESS_READ_WRITE);
+    mmf_view *r = t_open_view(f, 3, 0, MMF_ACCESS_READ);
+    char arg[32];
+    const char *args[] = {arg, NULL};
+
+    memset(mmf_view_data(v), 0x11, 64);
+    snprintf(arg, sizeof arg, "%lld", (long long)mmf_handle_of(f));
+    CHECK_OK(mmf_set_inheritable(f, 1));
+    CHECK_EQ(t_wait(t_spawn("view_child_writer", args)), 0);
+    CHECK_OK(mmf_set_inheritable(f, 0));
+    check_child_wrote(f, v, r);
+    CHECK_OK(mmf_view_close(v));
+    CHECK_OK(mmf_view_close(r));
+}
+#endif
 
 TEST(view_coherence_fork_anon)
 {
@@ -824,7 +931,7 @@ TEST(view_coherence_fork_file)
     check_fork(f);
     CHECK_OK(mmf_close(f));
     t_pread(p, cap - 1, &b, 1);
-    CHECK_EQ(b, (unsigned char)((cap - 1) * 13 + 5));
+    CHECK_EQ(b, child_byte((size_t)cap - 1));
 }
 
 /* ---- views outlive mmf_close -------------------------------------------- */
