@@ -1383,7 +1383,30 @@ int mmf__os_mutex_open(const char *name, mmf_mutex **out)
     return mutex_named(name, 0, 0, 0, out);
 }
 
-int mmf__os_mutex_lock(mmf_mutex *m, uint32_t timeout_ms, int try_only)
+/* The MMF_* answer to a pthread lock call's result r. */
+__attribute__((noinline)) static int lock_result(mmf_mutex *m, int r)
+{
+    switch (r) {
+    case 0:
+        return MMF_OK;
+    case EOWNERDEAD:
+        /* The caller owns it now; make it usable again. */
+        (void)pthread_mutex_consistent(m->m);
+        return mmf__fail(MMF_EOWNERDEAD, r);
+    case EBUSY:
+        return mmf__fail(MMF_EBUSY, r);
+    case ETIMEDOUT:
+        return mmf__fail(MMF_ETIMEDOUT, r);
+    case EAGAIN: /* recursion limit */
+        return mmf__fail(MMF_EBUSY, r);
+    default:
+        return mmf__fail(MMF_EIO, r);
+    }
+}
+
+/* Trying, or waiting with a deadline. */
+__attribute__((noinline)) static int
+lock_slow(mmf_mutex *m, uint32_t timeout_ms, int try_only)
 {
     int r;
 
@@ -1408,29 +1431,27 @@ int mmf__os_mutex_lock(mmf_mutex *m, uint32_t timeout_ms, int try_only)
          * signal wait only for what is left. */
         r = pthread_mutex_clocklock(m->m, CLOCK_MONOTONIC, &t);
     }
-    switch (r) {
-    case 0:
-        return MMF_OK;
-    case EOWNERDEAD:
-        /* The caller owns it now; make it usable again. */
-        (void)pthread_mutex_consistent(m->m);
-        return mmf__fail(MMF_EOWNERDEAD, r);
-    case EBUSY:
-        return mmf__fail(MMF_EBUSY, r);
-    case ETIMEDOUT:
-        return mmf__fail(MMF_ETIMEDOUT, r);
-    case EAGAIN: /* recursion limit */
-        return mmf__fail(MMF_EBUSY, r);
-    default:
-        return mmf__fail(MMF_EIO, r);
+    return lock_result(m, r);
+}
+
+int mmf__os_mutex_lock(mmf_mutex *m, uint32_t timeout_ms, int try_only)
+{
+    /* The common case with nothing to set up around the call; the rest
+     * out of line. */
+    if (timeout_ms == MMF_WAIT_FOREVER && !try_only) {
+        int r = pthread_mutex_lock(m->m);
+        if (__builtin_expect(r == 0, 1))
+            return MMF_OK;
+        return lock_result(m, r);
     }
+    return lock_slow(m, timeout_ms, try_only);
 }
 
 int mmf__os_mutex_unlock(mmf_mutex *m)
 {
     int r = pthread_mutex_unlock(m->m);
 
-    if (r == 0)
+    if (__builtin_expect(r == 0, 1))
         return MMF_OK;
     return mmf__fail(r == EPERM ? MMF_EPERM : MMF_EIO, r);
 }
