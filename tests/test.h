@@ -158,9 +158,11 @@ void t_sleep_ms(unsigned ms);
 /* Number of open file descriptors (Windows: handles) of this process. */
 int t_fd_count(void);
 
-/* Fault injection (test builds on POSIX only). */
+/* Fault injection (the test builds of the library have it). */
 #ifndef _WIN32
 #include "posix/fault_posix.h"
+#else
+#include "win/fault_win.h"
 #endif
 
 #endif

@@ -1,11 +1,13 @@
 /*
- * Fault injection for tests. In a build with MMF_FAULT_INJECTION defined,
- * each wrapped system call first asks mmf__fault_next(); a non-zero answer
- * is returned as that call's errno without calling the OS. Tests arm a
- * fault with mmf__fault_set. In normal builds this costs nothing.
+ * Fault injection for tests: the system calls the POSIX backend wraps
+ * (sys_posix.c), numbered for mmf__fault_set (see ../fault.h). In a build
+ * with MMF_FAULT_INJECTION defined, an armed fault is returned as that
+ * call's errno without calling the OS. In normal builds this costs nothing.
  */
 #ifndef MMF_FAULT_POSIX_H
 #define MMF_FAULT_POSIX_H
+
+#include "../fault.h"
 
 enum {
     MMF__FAULT_OPEN,
@@ -22,19 +24,6 @@ enum {
     MMF__FAULT_DUP,
     MMF__FAULT_COUNT
 };
-
-#ifdef MMF_FAULT_INJECTION
-/* Arms a fault: the calls of `op` after the first `skip` ones fail with
- * `err`, `count` times (-1: every time). err 0 disarms. */
-void mmf__fault_set(int op, int err, int skip, int count);
-/* Disarms every fault. */
-void mmf__fault_clear(void);
-/* How many times `op` was called (injected or not) since the last clear. */
-int mmf__fault_calls(int op);
-int mmf__fault_next(int op);
-#define MMF__FAULT(op) mmf__fault_next(op)
-#else
-#define MMF__FAULT(op) 0
-#endif
+_Static_assert(MMF__FAULT_COUNT <= MMF__FAULT_MAX, "too many fault ops");
 
 #endif

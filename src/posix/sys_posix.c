@@ -3,55 +3,9 @@
 #include "sys_posix.h"
 
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#ifdef MMF_FAULT_INJECTION
-static struct {
-    atomic_int err, skip, count, calls;
-} faults[MMF__FAULT_COUNT];
-
-void mmf__fault_set(int op, int err, int skip, int count)
-{
-    atomic_store(&faults[op].skip, skip);
-    atomic_store(&faults[op].count, count);
-    atomic_store(&faults[op].err, err);
-}
-
-void mmf__fault_clear(void)
-{
-    for (int i = 0; i < MMF__FAULT_COUNT; i++) {
-        atomic_store(&faults[i].err, 0);
-        atomic_store(&faults[i].calls, 0);
-    }
-}
-
-int mmf__fault_calls(int op)
-{
-    return atomic_load(&faults[op].calls);
-}
-
-int mmf__fault_next(int op)
-{
-    int err;
-
-    atomic_fetch_add(&faults[op].calls, 1);
-    err = atomic_load(&faults[op].err);
-    if (err == 0)
-        return 0;
-    if (atomic_load(&faults[op].skip) > 0) {
-        atomic_fetch_sub(&faults[op].skip, 1);
-        return 0;
-    }
-    if (atomic_load(&faults[op].count) == 0)
-        return 0;
-    if (atomic_load(&faults[op].count) > 0)
-        atomic_fetch_sub(&faults[op].count, 1);
-    return err;
-}
-#endif
 
 /* Runs `call` until it does not fail with EINTR; an injected fault stands
  * in for the call's own failure. */

@@ -209,8 +209,8 @@ int mmf__os_remap(mmf_view *v)
     /* Swap the zero memory for the section again, at the same address;
      * threads touching it meanwhile wait in the handler. */
     VirtualFree(v->base, 0, MEM_RELEASE);
-    p = MapViewOfFileEx(s, rights, (DWORD)(off >> 32), (DWORD)off, v->map_len,
-                        v->base);
+    p = mmf__win_MapViewOfFileEx(s, rights, (DWORD)(off >> 32), (DWORD)off,
+                                 v->map_len, v->base);
     if (p != v->base) {
         err = GetLastError();
         if (p != NULL)

@@ -136,7 +136,7 @@ int mmf__win_read_trailer(HANDLE h, uint64_t *total, mmf__win_record *rec,
     DWORD e;
 
     *valid = 0;
-    p = MapViewOfFile(h, FILE_MAP_READ, 0, 0, 0);
+    p = mmf__win_MapViewOfFile(h, FILE_MAP_READ, 0, 0, 0);
     if (p == NULL) {
         e = GetLastError();
         return e == ERROR_ACCESS_DENIED ? mmf__fail(MMF_EACCES, (int)e)
@@ -196,8 +196,8 @@ static int create_shm(const wchar_t *w, uint64_t capacity, int access,
     rc = mmf__win_sec_init(&sec, MMF__OBJ_MAP, exec ? 0700 : 0600, inheritable);
     if (rc != MMF_OK)
         return rc;
-    h = CreateFileMappingW(INVALID_HANDLE_VALUE, &sec.sa, prot,
-                           (DWORD)(total >> 32), (DWORD)total, w);
+    h = mmf__win_CreateFileMappingW(INVALID_HANDLE_VALUE, &sec.sa, prot,
+                                    (DWORD)(total >> 32), (DWORD)total, w);
     e = GetLastError();
     mmf__win_sec_free(&sec);
     if (h != NULL && w != NULL && e == ERROR_ALREADY_EXISTS) {
@@ -215,13 +215,17 @@ static int create_shm(const wchar_t *w, uint64_t capacity, int access,
          * create global objects. */
         return mmf__win_fail_commit(e);
     }
-    t = MapViewOfFile(h, FILE_MAP_WRITE, (DWORD)(a >> 32), (DWORD)a,
-                      (size_t)(tpos - a) + page);
-    if (t == NULL || (!commit && VirtualAlloc(t + (tpos - a), page, MEM_COMMIT,
-                                              PAGE_READWRITE) == NULL)) {
+    t = mmf__win_MapViewOfFile(h, FILE_MAP_WRITE, (DWORD)(a >> 32), (DWORD)a,
+                               (size_t)(tpos - a) + page);
+    if (t == NULL) {
         e = GetLastError();
-        if (t != NULL)
-            UnmapViewOfFile(t);
+        CloseHandle(h);
+        return mmf__win_fail_map(e);
+    }
+    if (!commit && mmf__win_VirtualAlloc(t + (tpos - a), page, MEM_COMMIT,
+                                         PAGE_READWRITE) == NULL) {
+        e = GetLastError();
+        UnmapViewOfFile(t);
         CloseHandle(h);
         return mmf__win_fail_commit(e);
     }
@@ -279,7 +283,7 @@ static int read_meta(const char *name, mmf__win_record *rec, HANDLE *meta)
             return MMF_OK;
         return mmf__win_fail(e);
     }
-    p = MapViewOfFile(m, FILE_MAP_READ, 0, 0, sizeof *rec);
+    p = mmf__win_MapViewOfFile(m, FILE_MAP_READ, 0, 0, sizeof *rec);
     if (p == NULL) {
         e = GetLastError();
         CloseHandle(m);
@@ -323,9 +327,10 @@ static int check_same_file(const mmf__win_record *rec)
     if (rc != MMF_OK)
         return rc;
     /* (A directory opens too, and is not the file.) */
-    h = CreateFileW(w, FILE_READ_ATTRIBUTES,
-                    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                    NULL, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    h = mmf__win_CreateFileW(
+        w, FILE_READ_ATTRIBUTES,
+        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+        OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
     e = GetLastError();
     free(w);
     if (h == INVALID_HANDLE_VALUE) {
@@ -416,7 +421,8 @@ static int open_locked(const char *name, int access, unsigned flags,
         goto fail;
     if (is_exec(access)) {
         /* Execute access is checked now, not at the first view. */
-        void *p = MapViewOfFile(h, FILE_MAP_READ | FILE_MAP_EXECUTE, 0, 0, 1);
+        void *p = mmf__win_MapViewOfFile(h, FILE_MAP_READ | FILE_MAP_EXECUTE, 0,
+                                         0, 1);
         if (p == NULL) {
             e = GetLastError();
             rc =
@@ -594,17 +600,17 @@ int mmf__os_reg_publish(void *token, mmf_file *f)
                                (f->flags & MMF_OPT_INHERITABLE) != 0);
     if (rc != MMF_OK)
         goto out;
-    m = CreateFileMappingW(INVALID_HANDLE_VALUE, &sec.sa, PAGE_READWRITE, 0,
-                           sizeof *rec, w);
+    m = mmf__win_CreateFileMappingW(INVALID_HANDLE_VALUE, &sec.sa,
+                                    PAGE_READWRITE, 0, sizeof *rec, w);
     e = GetLastError();
     mmf__win_sec_free(&sec);
     if (m == NULL) {
         rc = mmf__win_fail_commit(e);
         goto out;
     }
-    p = MapViewOfFile(m, FILE_MAP_WRITE, 0, 0, sizeof *rec);
+    p = mmf__win_MapViewOfFile(m, FILE_MAP_WRITE, 0, 0, sizeof *rec);
     if (p == NULL) {
-        rc = mmf__win_fail_commit(GetLastError());
+        rc = mmf__win_fail_map(GetLastError());
         CloseHandle(m);
         goto out;
     }

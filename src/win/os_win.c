@@ -223,6 +223,23 @@ static int is_directory(const wchar_t *w)
     return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_DIRECTORY);
 }
 
+/* Longer than Windows can name: a path over 32767 UTF-16 units, or a
+ * component over 255 (the limit of NTFS, FAT, exFAT and ReFS), which
+ * CreateFileW reports as ERROR_INVALID_NAME (wine: not found). */
+static int name_too_long(const wchar_t *w)
+{
+    size_t run = 0;
+
+    if (wcslen(w) > 32767)
+        return 1;
+    for (; *w; w++) {
+        run = *w == L'\\' || *w == L'/' ? 0 : run + 1;
+        if (run > 255)
+            return 1;
+    }
+    return 0;
+}
+
 /* CreateFileW asking for execute rights too (an execute map needs them),
  * and for fewer when refused. */
 static HANDLE open_w(const wchar_t *w, int writable, DWORD disposition,
@@ -231,12 +248,12 @@ static HANDLE open_w(const wchar_t *w, int writable, DWORD disposition,
     SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, inheritable ? TRUE : FALSE};
     DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
     DWORD rights = GENERIC_READ | (writable ? GENERIC_WRITE : 0);
-    HANDLE h = CreateFileW(w, rights | FILE_EXECUTE, share, &sa, disposition,
-                           FILE_ATTRIBUTE_NORMAL, NULL);
+    HANDLE h = mmf__win_CreateFileW(w, rights | FILE_EXECUTE, share, &sa,
+                                    disposition, FILE_ATTRIBUTE_NORMAL, NULL);
 
     if (h == INVALID_HANDLE_VALUE && GetLastError() == ERROR_ACCESS_DENIED)
-        h = CreateFileW(w, rights, share, &sa, disposition,
-                        FILE_ATTRIBUTE_NORMAL, NULL);
+        h = mmf__win_CreateFileW(w, rights, share, &sa, disposition,
+                                 FILE_ATTRIBUTE_NORMAL, NULL);
     return h;
 }
 
@@ -267,7 +284,8 @@ int mmf__os_open_file(const char *path, int mode, int writable, int may_create,
             h = open_w(w, writable, OPEN_EXISTING, inheritable);
             if (h == INVALID_HANDLE_VALUE &&
                 (GetLastError() == ERROR_FILE_NOT_FOUND ||
-                 GetLastError() == ERROR_PATH_NOT_FOUND)) {
+                 GetLastError() == ERROR_PATH_NOT_FOUND) &&
+                !name_too_long(w)) {
                 free(w);
                 return mmf__fail(MMF_EINVAL, 0);
             }
@@ -292,6 +310,10 @@ int mmf__os_open_file(const char *path, int mode, int writable, int may_create,
         if (e == ERROR_ACCESS_DENIED && is_directory(w)) {
             free(w);
             return mmf__fail(MMF_ENOTSUP, (int)e);
+        }
+        if (name_too_long(w)) {
+            free(w);
+            return mmf__fail(MMF_ENAMETOOLONG, (int)e);
         }
         free(w);
         return mmf__win_fail(e);
@@ -325,9 +347,20 @@ int mmf__os_dup_handle(mmf_handle h, int writable, int inheritable,
     char byte;
     DWORD n;
 
-    if (!DuplicateHandle(self, MMF__H(h), self, &d, 0,
-                         inheritable ? TRUE : FALSE, DUPLICATE_SAME_ACCESS))
-        return mmf__fail(MMF_EINVAL, (int)GetLastError());
+    /* Negative values are pseudo-handles (GetCurrentThread() is -2), never
+     * a file or a section: wrong by value alone, as on POSIX. */
+    if (h < 0)
+        return mmf__fail(MMF_EINVAL, 0);
+    if (!MMF__WIN_CALL(MMF__FAULT_DUPLICATE, FALSE,
+                       DuplicateHandle(self, MMF__H(h), self, &d, 0,
+                                       inheritable ? TRUE : FALSE,
+                                       DUPLICATE_SAME_ACCESS))) {
+        DWORD e = GetLastError();
+        /* Not a handle; else out of handles or memory (MMF_ENOMEM). */
+        if (e == ERROR_INVALID_HANDLE)
+            return mmf__fail(MMF_EINVAL, (int)e);
+        return mmf__win_fail(e);
+    }
     /* A file handle's rights: a zero-byte read or write is refused by the
      * I/O manager when the handle lacks them, and moves nothing. Section
      * handles are checked by the probe, which maps them. */
@@ -388,7 +421,9 @@ static int set_eof(HANDLE h, uint64_t size)
     FILE_END_OF_FILE_INFO eof;
 
     eof.EndOfFile.QuadPart = (LONGLONG)size;
-    return SetFileInformationByHandle(h, FileEndOfFileInfo, &eof, sizeof eof);
+    return MMF__WIN_CALL(
+        MMF__FAULT_SET_EOF, FALSE,
+        SetFileInformationByHandle(h, FileEndOfFileInfo, &eof, sizeof eof));
 }
 
 static int set_allocation(HANDLE h, uint64_t size)
@@ -396,7 +431,9 @@ static int set_allocation(HANDLE h, uint64_t size)
     FILE_ALLOCATION_INFO al;
 
     al.AllocationSize.QuadPart = (LONGLONG)size;
-    return SetFileInformationByHandle(h, FileAllocationInfo, &al, sizeof al);
+    return MMF__WIN_CALL(
+        MMF__FAULT_SET_ALLOCATION, FALSE,
+        SetFileInformationByHandle(h, FileAllocationInfo, &al, sizeof al));
 }
 
 int mmf__os_grow(mmf_handle h, uint64_t old_size, uint64_t new_size,
@@ -522,12 +559,11 @@ HANDLE mmf__win_section_of(const mmf_file *f)
 static void *map_view(HANDLE s, DWORD rights, uint64_t offset, size_t len,
                       void *at)
 {
-    return MapViewOfFileEx(s, rights, (DWORD)(offset >> 32), (DWORD)offset, len,
-                           at);
+    return mmf__win_MapViewOfFileEx(s, rights, (DWORD)(offset >> 32),
+                                    (DWORD)offset, len, at);
 }
 
-/* Translates a MapViewOfFile failure. */
-static int map_fail(DWORD e)
+int mmf__win_fail_map(DWORD e)
 {
     if (e == ERROR_ACCESS_DENIED)
         return mmf__fail(MMF_EACCES, (int)e);
@@ -549,8 +585,8 @@ int mmf__win_commit_view(HANDLE s, void *base, size_t len, uint64_t offset,
         if (mbi.State == MEM_RESERVE) {
             size_t n = (size_t)((next < end ? next : end) - p);
             uint64_t at = offset + (uint64_t)(p - (unsigned char *)base);
-            if (VirtualAlloc(p, n, MEM_COMMIT, mmf__win_view_protect(access)) ==
-                NULL) {
+            if (mmf__win_VirtualAlloc(p, n, MEM_COMMIT,
+                                      mmf__win_view_protect(access)) == NULL) {
                 /* Some views (read-only ones under wine) refuse: commit
                  * through a writable view; commitment belongs to the
                  * section, so every view sees it. */
@@ -561,8 +597,8 @@ int mmf__win_commit_view(HANDLE s, void *base, size_t len, uint64_t offset,
                     map_view(s, FILE_MAP_WRITE, a, (size_t)(at - a) + n, NULL);
                 if (t == NULL)
                     return mmf__win_fail_commit(e);
-                if (VirtualAlloc(t + (at - a), n, MEM_COMMIT, PAGE_READWRITE) ==
-                    NULL) {
+                if (mmf__win_VirtualAlloc(t + (at - a), n, MEM_COMMIT,
+                                          PAGE_READWRITE) == NULL) {
                     e = GetLastError();
                     UnmapViewOfFile(t);
                     return mmf__win_fail_commit(e);
@@ -583,7 +619,7 @@ int mmf__os_map(mmf_file *f, uint64_t aligned_offset, size_t len, int access,
     int rc;
 
     if (p == NULL)
-        return map_fail(GetLastError());
+        return mmf__win_fail_map(GetLastError());
     if (f->kind == MMF__KIND_SHM) {
         /* A delay-allocated map commits each view's range as it opens,
          * as .NET does. */
@@ -626,7 +662,7 @@ int mmf__os_probe(mmf_handle h, int kind, int access)
         p = map_view(MMF__H(h), view_rights(access), 0, mmf__os_page_size(),
                      NULL);
         if (p == NULL)
-            return map_fail(GetLastError());
+            return mmf__win_fail_map(GetLastError());
         UnmapViewOfFile(p);
         return MMF_OK;
     }
@@ -635,16 +671,17 @@ int mmf__os_probe(mmf_handle h, int kind, int access)
     /* A section of the file as it is now tells whether its handle allows
      * this access (execute rights included). An empty file cannot have a
      * section; mmf__os_file_init finds out after growth. */
-    s = CreateFileMappingW(MMF__H(h), NULL, mmf__win_view_protect(access), 0, 0,
-                           NULL);
+    s = mmf__win_CreateFileMappingW(MMF__H(h), NULL,
+                                    mmf__win_view_protect(access), 0, 0, NULL);
     if (s != NULL) {
         CloseHandle(s);
         return MMF_OK;
     }
     e = GetLastError();
-    if (e == ERROR_ACCESS_DENIED)
-        return mmf__fail(MMF_EACCES, (int)e);
-    return MMF_OK; /* empty file: ERROR_FILE_INVALID */
+    if (e == ERROR_FILE_INVALID) /* empty file */
+        return MMF_OK;
+    /* Refused access, or a lack of memory the caller reports last. */
+    return mmf__win_fail_map(e);
 }
 
 int mmf__os_file_init(mmf_file *f)
@@ -675,7 +712,7 @@ int mmf__os_file_init(mmf_file *f)
         }
         sa = &sec.sa;
     }
-    s = CreateFileMappingW(
+    s = mmf__win_CreateFileMappingW(
         MMF__H(f->handle), sa, mmf__win_view_protect(f->access),
         (DWORD)(f->capacity >> 32), (DWORD)f->capacity, wname);
     e = GetLastError();
@@ -689,8 +726,11 @@ int mmf__os_file_init(mmf_file *f)
     if (s == NULL) {
         if (e == ERROR_INVALID_HANDLE && f->name != NULL)
             return mmf__fail(MMF_EEXIST, (int)e); /* another kind of object */
-        if (e == ERROR_ACCESS_DENIED)
-            return mmf__fail(MMF_EACCES, (int)e);
+        /* The file holds the storage already: a lack of memory here is
+         * MMF_ENOMEM, as for a view. */
+        if (e == ERROR_ACCESS_DENIED || e == ERROR_NOT_ENOUGH_MEMORY ||
+            e == ERROR_OUTOFMEMORY || e == ERROR_COMMITMENT_LIMIT)
+            return mmf__win_fail_map(e);
         return mmf__win_fail_commit(e);
     }
     f->section = MMF__MH(s);
@@ -733,7 +773,8 @@ static int flush_view(void *addr, size_t len)
 {
     for (int tries = 0;; tries++) {
         DWORD e;
-        if (FlushViewOfFile(addr, len))
+        if (MMF__WIN_CALL(MMF__FAULT_FLUSH_VIEW, FALSE,
+                          FlushViewOfFile(addr, len)))
             return MMF_OK;
         e = GetLastError();
         /* Not a view any more: the fault guard replaced it with zeros. */
@@ -758,10 +799,10 @@ static int durable(mmf_file *f)
         wchar_t *w;
         if (f->path == NULL || mmf__win_wide(f->path, 1, &w) != MMF_OK)
             return mmf__fail(MMF_ENOTSUP, 0);
-        own =
-            CreateFileW(w, GENERIC_WRITE,
-                        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                        NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+        own = mmf__win_CreateFileW(
+            w, GENERIC_WRITE,
+            FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+            OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
         free(w);
         if (own == INVALID_HANDLE_VALUE) {
             e = GetLastError();
@@ -772,7 +813,7 @@ static int durable(mmf_file *f)
         }
         h = own;
     }
-    if (!FlushFileBuffers(h)) {
+    if (!MMF__WIN_CALL(MMF__FAULT_FLUSH_FILE, FALSE, FlushFileBuffers(h))) {
         e = GetLastError();
         if (own != NULL)
             CloseHandle(own);
@@ -816,7 +857,7 @@ int mmf__os_flush_range(mmf_file *f, uint64_t offset, uint64_t len,
         void *p = map_view(s, FILE_MAP_READ, at, (size_t)n, NULL);
         int rc;
         if (p == NULL)
-            return map_fail(GetLastError());
+            return mmf__win_fail_map(GetLastError());
         rc = flush_view(p, (size_t)n);
         UnmapViewOfFile(p);
         if (rc != MMF_OK)
@@ -1224,10 +1265,11 @@ int mmf__win_set_mode(HANDLE h, int obj, unsigned mode)
         LocalFree(sd);
         return rc;
     }
-    e = SetSecurityInfo(h, type,
-                        DACL_SECURITY_INFORMATION |
-                            PROTECTED_DACL_SECURITY_INFORMATION,
-                        NULL, NULL, acl, NULL);
+    e = MMF__WIN_CALL(MMF__FAULT_SET_SECURITY, GetLastError(),
+                      SetSecurityInfo(h, type,
+                                      DACL_SECURITY_INFORMATION |
+                                          PROTECTED_DACL_SECURITY_INFORMATION,
+                                      NULL, NULL, acl, NULL));
     if (e == ERROR_ACCESS_DENIED && obj == MMF__OBJ_FILE) {
         /* Our file handle lacks WRITE_DAC; the owner may still set it by
          * path. */

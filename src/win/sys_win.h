@@ -13,17 +13,58 @@
 #endif
 
 #include "../mmf_internal.h"
+#include "fault_win.h"
 
 #include <windows.h>
 
 #define MMF__H(x) ((HANDLE)(x))
 #define MMF__MH(x) ((mmf_handle)(x))
 
+/* ---- the Win32 calls whose failures the backend handles ---- */
+
+/*
+ * MMF__WIN_CALL(op, failed, call) is `call`, unless a fault is armed for
+ * `op` (fault_win.h): then it is `failed`, the call's failure value, with
+ * the fault's code as GetLastError(), and the OS is not called. Without
+ * MMF_FAULT_INJECTION it is `call` alone. The macros below wrap the calls
+ * the backend makes in several places.
+ */
+#ifdef MMF_FAULT_INJECTION
+static inline int mmf__win_fault(int op)
+{
+    int e = mmf__fault_next(op);
+
+    if (e != 0)
+        SetLastError((DWORD)e);
+    return e != 0;
+}
+#define MMF__WIN_CALL(op, failed, call) (mmf__win_fault(op) ? (failed) : (call))
+#else
+#define MMF__WIN_CALL(op, failed, call) (call)
+#endif
+
+#define mmf__win_CreateFileW(...)                                              \
+    MMF__WIN_CALL(MMF__FAULT_CREATE_FILE, INVALID_HANDLE_VALUE,                \
+                  CreateFileW(__VA_ARGS__))
+#define mmf__win_CreateFileMappingW(...)                                       \
+    MMF__WIN_CALL(MMF__FAULT_CREATE_MAPPING, (HANDLE)NULL,                     \
+                  CreateFileMappingW(__VA_ARGS__))
+#define mmf__win_MapViewOfFile(...)                                            \
+    MMF__WIN_CALL(MMF__FAULT_MAP_VIEW, (LPVOID)NULL, MapViewOfFile(__VA_ARGS__))
+#define mmf__win_MapViewOfFileEx(...)                                          \
+    MMF__WIN_CALL(MMF__FAULT_MAP_VIEW, (LPVOID)NULL,                           \
+                  MapViewOfFileEx(__VA_ARGS__))
+/* Commits only: the fault guard's own allocations are not wrapped. */
+#define mmf__win_VirtualAlloc(...)                                             \
+    MMF__WIN_CALL(MMF__FAULT_COMMIT, (LPVOID)NULL, VirtualAlloc(__VA_ARGS__))
+
 /* Records GetLastError() (or `e`) and returns its MMF_E* code. */
 int mmf__win_fail(DWORD e);
 int mmf__win_fail_last(void);
 /* As mmf__win_fail, for a failure to commit storage (ENOSPC, ERANGE). */
 int mmf__win_fail_commit(DWORD e);
+/* As mmf__win_fail, for a failure to map a view (address space, ENOMEM). */
+int mmf__win_fail_map(DWORD e);
 
 /* UTF-8 to UTF-16 (malloc'd). Invalid UTF-8 → MMF_EINVAL. A path longer
  * than MAX_PATH gets the \\?\ prefix (made absolute) when `path`. */
