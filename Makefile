@@ -6,11 +6,13 @@ ASAN_BUILD ?= build-asan
 WIN_BUILD  ?= build-win
 WINE       := $(firstword $(shell command -v wine64 wine 2>/dev/null) \
                 $(wildcard /usr/lib/wine/wine64))
+WINESERVER := $(firstword $(shell command -v wineserver 2>/dev/null) \
+                $(wildcard $(dir $(WINE))wineserver))
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
 .PHONY: all build demo check check-plain check-valgrind check-windows \
-        check-asan bench format format-check install clean
+        check-windows-run check-asan bench format format-check install clean
 
 all: build
 
@@ -45,10 +47,22 @@ check-windows:
 	    cmake -S . -B $(WIN_BUILD) -DMMF_WERROR=ON \
 	        -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/mingw-w64-x86_64.cmake >/dev/null && \
 	    cmake --build $(WIN_BUILD) -j$(JOBS) && \
-	    (cd $(WIN_BUILD) && ctest --output-on-failure -j$(JOBS)); \
+	    $(MAKE) --no-print-directory check-windows-run; \
 	else \
 	    echo "Windows leg skipped: needs x86_64-w64-mingw32-gcc and wine (apt-get install gcc-mingw-w64-x86-64 wine64)"; \
 	fi
+
+# One wineserver for the whole run, kept alive between tests (one that
+# exits while the next test starts makes that test fail with "wine client
+# error"), and the wine prefix set up before the tests start in parallel.
+check-windows-run:
+	@prefix="$${WINEPREFIX:-$$HOME/.wine}"; mkdir -p "$$prefix"; \
+	started=0; \
+	if [ -n "$(WINESERVER)" ] && $(WINESERVER) -p 2>/dev/null; then started=1; fi; \
+	WINEDEBUG=-all $(WINE) wineboot -u >/dev/null 2>&1; \
+	(cd $(WIN_BUILD) && ctest --output-on-failure -j$(JOBS)); rc=$$?; \
+	if [ $$started = 1 ]; then $(WINESERVER) -k 2>/dev/null; fi; \
+	exit $$rc
 
 check-asan:
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DMMF_WERROR=ON \
