@@ -1193,22 +1193,14 @@ static unsigned mode_of_sd(int obj, PSID owner, PSID group, PACL dacl,
     return u << 6 | g << 3 | o;
 }
 
-int mmf__win_get_mode(HANDLE h, int obj, unsigned *mode)
+/* The mode of the security descriptor that Get(Named)SecurityInfo gave
+ * (e: its result); frees it. */
+static int mode_of_result(DWORD e, PSECURITY_DESCRIPTOR sd, PSID owner,
+                          PSID group, int obj, unsigned *mode)
 {
-    PSECURITY_DESCRIPTOR sd = NULL;
-    PSID owner = NULL, group = NULL;
     PACL dacl = NULL;
     BOOL present = FALSE, defaulted;
-    DWORD e;
-    int rc = load_identity();
 
-    if (rc != MMF_OK)
-        return rc;
-    e = GetSecurityInfo(
-        h, obj == MMF__OBJ_FILE ? SE_FILE_OBJECT : SE_KERNEL_OBJECT,
-        OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION |
-            DACL_SECURITY_INFORMATION,
-        &owner, &group, &dacl, NULL, &sd);
     if (e != ERROR_SUCCESS)
         return mmf__win_fail(e);
     (void)GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted);
@@ -1217,28 +1209,37 @@ int mmf__win_get_mode(HANDLE h, int obj, unsigned *mode)
     return MMF_OK;
 }
 
-int mmf__win_get_mode_path(const wchar_t *path, unsigned *mode)
+#define MMF__WIN_SEC_INFO                                                      \
+    (OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION |                 \
+     DACL_SECURITY_INFORMATION)
+
+int mmf__win_get_mode(HANDLE h, int obj, unsigned *mode)
 {
     PSECURITY_DESCRIPTOR sd = NULL;
     PSID owner = NULL, group = NULL;
-    PACL dacl = NULL;
-    BOOL present = FALSE, defaulted;
     DWORD e;
     int rc = load_identity();
 
     if (rc != MMF_OK)
         return rc;
-    e = GetNamedSecurityInfoW(path, SE_FILE_OBJECT,
-                              OWNER_SECURITY_INFORMATION |
-                                  GROUP_SECURITY_INFORMATION |
-                                  DACL_SECURITY_INFORMATION,
-                              &owner, &group, &dacl, NULL, &sd);
-    if (e != ERROR_SUCCESS)
-        return mmf__win_fail(e);
-    (void)GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted);
-    *mode = mode_of_sd(MMF__OBJ_FILE, owner, group, dacl, present);
-    LocalFree(sd);
-    return MMF_OK;
+    e = GetSecurityInfo(
+        h, obj == MMF__OBJ_FILE ? SE_FILE_OBJECT : SE_KERNEL_OBJECT,
+        MMF__WIN_SEC_INFO, &owner, &group, NULL, NULL, &sd);
+    return mode_of_result(e, sd, owner, group, obj, mode);
+}
+
+int mmf__win_get_mode_path(const wchar_t *path, unsigned *mode)
+{
+    PSECURITY_DESCRIPTOR sd = NULL;
+    PSID owner = NULL, group = NULL;
+    DWORD e;
+    int rc = load_identity();
+
+    if (rc != MMF_OK)
+        return rc;
+    e = GetNamedSecurityInfoW(path, SE_FILE_OBJECT, MMF__WIN_SEC_INFO, &owner,
+                              &group, NULL, NULL, &sd);
+    return mode_of_result(e, sd, owner, group, MMF__OBJ_FILE, mode);
 }
 
 int mmf__win_set_mode(HANDLE h, int obj, unsigned mode)
