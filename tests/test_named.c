@@ -3069,13 +3069,41 @@ TEST(named_persisted_moved_or_deleted)
     CHECK_CLOSED(n);
 }
 
+/* A foreign object `n` of 8192 bytes, mapped at raw and holding pattern
+ * -1: open_existing opens it (*f) and sees its bytes, both sides see each
+ * other's writes, create_new says it exists and create_or_open opens it
+ * (*g), keeping its size. */
+static void open_foreign(const char *n, unsigned char *raw, mmf_file **f,
+                         mmf_file **g)
+{
+    unsigned char buf[8192];
+    mmf_file *x = (mmf_file *)&x;
+
+    CHECK_OK(mmf_open_existing(n, RW, 0, f));
+    CHECK_EQ(mmf_created(*f), 0);
+    CHECK_EQ(mmf_capacity(*f), 8192);
+    CHECK_OK(mmf_read(*f, 0, buf, sizeof buf));
+    CHECK_MEM(buf, raw, sizeof buf);
+    put_str(*f, 0, "from-libmmf");
+    CHECK(memcmp(raw, "from-libmmf", 11) == 0);
+    memcpy(raw + 100, "from-raw", 8);
+    CHECK_STR(*f, 100, "from-raw");
+
+    CHECK_RC(mmf_create_new(n, 8192, RW, 0, &x), MMF_EEXIST);
+    CHECK(x == NULL);
+    CHECK_OK(mmf_create_or_open(n, 100, RW, 0, g));
+    CHECK_EQ(mmf_created(*g), 0);
+    CHECK_EQ(mmf_capacity(*g), 8192);
+    CHECK_STR(*g, 100, "from-raw");
+}
+
 /* ---- objects libmmf did not create, and interop ------------------------ */
 
 TEST(named_foreign)
 {
 #ifndef _WIN32
     char n[NAMESZ], shm[NAMESZ + 2], p[512];
-    mmf_file *f = NULL, *g = NULL, *x = NULL;
+    mmf_file *f = NULL, *g = NULL;
     unsigned char *raw;
     struct stat st;
     int fd;
@@ -3090,28 +3118,7 @@ TEST(named_foreign)
     for (int i = 0; i < 8192; i++)
         raw[i] = t_pattern(-1, (uint64_t)i);
 
-    /* open_existing opens it. */
-    CHECK_OK(mmf_open_existing(n, RW, 0, &f));
-    CHECK_EQ(mmf_created(f), 0);
-    CHECK_EQ(mmf_capacity(f), 8192);
-    {
-        unsigned char buf[8192];
-        CHECK_OK(mmf_read(f, 0, buf, sizeof buf));
-        CHECK_MEM(buf, raw, sizeof buf);
-    }
-    put_str(f, 0, "from-libmmf");
-    CHECK(memcmp(raw, "from-libmmf", 11) == 0);
-    memcpy(raw + 100, "from-raw", 8);
-    CHECK_STR(f, 100, "from-raw");
-
-    /* create_new: it exists; create_or_open: opens it. */
-    x = (mmf_file *)&x;
-    CHECK_RC(mmf_create_new(n, 8192, RW, 0, &x), MMF_EEXIST);
-    CHECK(x == NULL);
-    CHECK_OK(mmf_create_or_open(n, 100, RW, 0, &g));
-    CHECK_EQ(mmf_created(g), 0);
-    CHECK_EQ(mmf_capacity(g), 8192);
-    CHECK_STR(g, 100, "from-raw");
+    open_foreign(n, raw, &f, &g);
 
     /* unlink: not ours, left untouched. */
     CHECK_RC(mmf_unlink(n), MMF_EFORMAT);
@@ -3152,7 +3159,7 @@ TEST(named_foreign)
     /* A section another program made (no libmmf record): live while that
      * program holds it, whatever libmmf does. */
     char n[NAMESZ];
-    mmf_file *f = NULL, *g = NULL, *x = NULL;
+    mmf_file *f = NULL, *g = NULL;
     unsigned char *raw;
     HANDLE s;
 
@@ -3165,28 +3172,7 @@ TEST(named_foreign)
     for (int i = 0; i < 8192; i++)
         raw[i] = t_pattern(-1, (uint64_t)i);
 
-    /* open_existing opens it, with its page-rounded size (here exact). */
-    CHECK_OK(mmf_open_existing(n, RW, 0, &f));
-    CHECK_EQ(mmf_created(f), 0);
-    CHECK_EQ(mmf_capacity(f), 8192);
-    {
-        unsigned char buf[8192];
-        CHECK_OK(mmf_read(f, 0, buf, sizeof buf));
-        CHECK_MEM(buf, raw, sizeof buf);
-    }
-    put_str(f, 0, "from-libmmf");
-    CHECK(memcmp(raw, "from-libmmf", 11) == 0);
-    memcpy(raw + 100, "from-raw", 8);
-    CHECK_STR(f, 100, "from-raw");
-
-    /* create_new: it exists; create_or_open: opens it. */
-    x = (mmf_file *)&x;
-    CHECK_RC(mmf_create_new(n, 8192, RW, 0, &x), MMF_EEXIST);
-    CHECK(x == NULL);
-    CHECK_OK(mmf_create_or_open(n, 100, RW, 0, &g));
-    CHECK_EQ(mmf_created(g), 0);
-    CHECK_EQ(mmf_capacity(g), 8192);
-    CHECK_STR(g, 100, "from-raw");
+    open_foreign(n, raw, &f, &g);
 
     /* unlink: MMF_ENOTSUP on Windows; nothing touched. */
     CHECK_RC(mmf_unlink(n), MMF_ENOTSUP);

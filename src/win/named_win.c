@@ -249,16 +249,27 @@ int mmf__os_anon_create(uint64_t size, int access, int commit, int inheritable,
     return rc;
 }
 
-/* Opens the section `w` with what `rights` needs, plus the rights to read
+/* OpenFileMappingW or OpenMutexW. */
+typedef HANDLE(WINAPI *open_object_fn)(DWORD, BOOL, LPCWSTR);
+
+/* Opens the object `w` with what `rights` needs, plus the rights to read
  * and set its permissions where granted. */
-static HANDLE open_mapping(DWORD rights, const wchar_t *w, DWORD *err)
+static HANDLE open_object(open_object_fn open, DWORD rights, const wchar_t *w)
 {
-    HANDLE h = OpenFileMappingW(rights | READ_CONTROL | WRITE_DAC, FALSE, w);
+    HANDLE h = open(rights | READ_CONTROL | WRITE_DAC, FALSE, w);
 
     if (h == NULL && GetLastError() == ERROR_ACCESS_DENIED)
-        h = OpenFileMappingW(rights | READ_CONTROL, FALSE, w);
+        h = open(rights | READ_CONTROL, FALSE, w);
     if (h == NULL && GetLastError() == ERROR_ACCESS_DENIED)
-        h = OpenFileMappingW(rights, FALSE, w);
+        h = open(rights, FALSE, w);
+    return h;
+}
+
+/* open_object for a section; *err: why it failed, else 0. */
+static HANDLE open_mapping(DWORD rights, const wchar_t *w, DWORD *err)
+{
+    HANDLE h = open_object(OpenFileMappingW, rights, w);
+
     *err = h == NULL ? GetLastError() : 0;
     return h;
 }
@@ -743,13 +754,7 @@ int mmf__os_mutex_create(const char *name, int initially_owned, unsigned flags,
 
 static HANDLE open_mutex(const wchar_t *w)
 {
-    HANDLE h = OpenMutexW(MUTEX_USE | READ_CONTROL | WRITE_DAC, FALSE, w);
-
-    if (h == NULL && GetLastError() == ERROR_ACCESS_DENIED)
-        h = OpenMutexW(MUTEX_USE | READ_CONTROL, FALSE, w);
-    if (h == NULL && GetLastError() == ERROR_ACCESS_DENIED)
-        h = OpenMutexW(MUTEX_USE, FALSE, w);
-    return h;
+    return open_object(OpenMutexW, MUTEX_USE, w);
 }
 
 int mmf__os_mutex_open(const char *name, mmf_mutex **out)
